@@ -1,0 +1,12 @@
+// Subcommands of the `chorus` CLI. Each takes the arguments after its name and returns the
+// process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace chorus::cli {
+
+int run_demo(const std::vector<std::string>& args);
+
+}  // namespace chorus::cli
