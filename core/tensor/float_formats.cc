@@ -32,6 +32,7 @@ uint32_t EncodeSmallFloat(float f, int exp_bits, int man_bits, float max_finite,
     else
       return sign | inf_code;
   }
+  if (value == 0.0f) return sign;  // underflow to (signed) zero
   // Re-encode `value` (exactly representable now).
   int ve;
   std::frexp(value, &ve);
