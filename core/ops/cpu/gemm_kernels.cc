@@ -65,25 +65,37 @@ std::mutex g_blas_threads_mutex;
 int g_blas_scope_depth = 0;
 int g_blas_saved_threads = 1;
 
+void blas_call(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, blasint k, float alpha,
+               const float* a, blasint lda, const float* b, blasint ldb, float beta, float* c,
+               blasint ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void blas_call(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, blasint n, blasint k,
+               double alpha, const double* a, blasint lda, const double* b, blasint ldb,
+               double beta, double* c, blasint ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 }  // namespace
 
-template <>
-void gemm<float>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                 int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, to_cblas(trans_a), to_cblas(trans_b), to_blasint(m), to_blasint(n),
-              to_blasint(k), alpha, a, to_blasint(lda), b, to_blasint(ldb), beta, c,
-              to_blasint(ldc));
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // BLAS wants ld >= 1 even here; the product is empty, only beta·C remains
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    }
+    return;
+  }
+  blas_call(to_cblas(trans_a), to_cblas(trans_b), to_blasint(m), to_blasint(n), to_blasint(k),
+            alpha, a, to_blasint(lda), b, to_blasint(ldb), beta, c, to_blasint(ldc));
 }
 
-template <>
-void gemm<double>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
-                  const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
-                  double* c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, to_cblas(trans_a), to_cblas(trans_b), to_blasint(m), to_blasint(n),
-              to_blasint(k), alpha, a, to_blasint(lda), b, to_blasint(ldb), beta, c,
-              to_blasint(ldc));
-}
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                          const float*, int64_t, float, float*, int64_t);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                           const double*, int64_t, double, double*, int64_t);
 
 BlasSingleThreadScope::BlasSingleThreadScope() {
   std::lock_guard<std::mutex> lock(g_blas_threads_mutex);
