@@ -99,8 +99,15 @@ Tensor Tensor::from_doubles(const std::vector<double>& values, const Shape& shap
   return t;
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim())]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, dim())]; }
+// wrap_dim lets scalars name dim 0 (for reductions), but a scalar has no size to read.
+int64_t Tensor::size(int64_t d) const {
+  CHORUS_CHECK(dim() > 0, "size(", d, ") of a 0-dim tensor");
+  return shape()[wrap_dim(d, dim())];
+}
+int64_t Tensor::stride(int64_t d) const {
+  CHORUS_CHECK(dim() > 0, "stride(", d, ") of a 0-dim tensor");
+  return strides()[wrap_dim(d, dim())];
+}
 
 bool Tensor::is_contiguous() const {
   const Shape& sh = shape();
