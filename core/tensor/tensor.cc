@@ -139,8 +139,16 @@ double Tensor::item() const {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
+  const Tensor src = device().is_cpu() ? *this : to(Device::cpu());
+  if (dtype_of<T>() == dtype()) {
+    // Same type: copy the elements as they are (i64 beyond 2^53 would not survive a double).
+    Tensor c = Tensor::empty(shape(), dtype());
+    c.copy_(src);
+    const T* p = static_cast<const T*>(c.raw_data());
+    return std::vector<T>(p, p + c.numel());
+  }
   Tensor c = Tensor::empty(shape(), DType::kF64);
-  c.copy_(device().is_cpu() ? *this : to(Device::cpu()));
+  c.copy_(src);
   const double* p = c.data<double>();
   std::vector<T> out(static_cast<size_t>(c.numel()));
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(p[i]);

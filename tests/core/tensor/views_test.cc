@@ -221,6 +221,14 @@ TEST(Views, ToDtypeConverts) {
   EXPECT_EQ(t.to(DType::kF32).to_vector<double>(), (std::vector<double>{0, 3, 1, 4, 2, 5}));
 }
 
+TEST(Views, ToVectorKeepsLargeIntegersExact) {
+  // Values beyond 2^53 are not representable in double: reading them must not go through it.
+  const int64_t big = (int64_t{1} << 60) + 3;
+  Tensor x = Tensor::from_vector<int64_t>({big, 1, -big, 2}, {2, 2}).t();
+  EXPECT_EQ(x.to_vector<int64_t>(), (std::vector<int64_t>{big, -big, 1, 2}));
+  EXPECT_EQ(x.contiguous().to_vector<int64_t>(), (std::vector<int64_t>{big, -big, 1, 2}));
+}
+
 TEST(Views, IntegerCastIsNotDifferentiable) {
   Tensor x = uniform({3}, 0, 4);
   x.set_requires_grad();
