@@ -117,6 +117,10 @@ void record(const char* name, const std::vector<Tensor>& inputs, const std::vect
     node->output_shapes.push_back(out.shape());
     node->output_dtypes.push_back(out.dtype());
     node->outputs.push_back(out.impl_weak());
+    // Integer and bool outputs (indices, casts to int) are never differentiable, as in
+    // PyTorch: they stay leaves that do not require grad. The node still lists the slot, so
+    // the engine zero-fills it if a backward ever runs.
+    if (!is_floating(out.dtype())) continue;
     AutogradMeta& meta = meta_of(out);
     meta.requires_grad = true;
     meta.grad_fn = node;

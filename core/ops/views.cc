@@ -48,7 +48,10 @@ Tensor Tensor::view(const Shape& new_shape) const {
   const Shape shape_out = infer_shape(new_shape, numel());
   CHORUS_CHECK(is_contiguous() || shape_out == shape(), "view ", shape_str(shape_out), " of ",
                ToString(), ": the tensor is not contiguous; use reshape()");
-  Tensor out = as_strided(shape_out, contiguous_strides(shape_out), offset());
+  // A non-contiguous tensor may only be "viewed" as its own shape; it keeps its strides
+  // (contiguous strides would read the wrong elements).
+  Tensor out =
+      as_strided(shape_out, is_contiguous() ? contiguous_strides(shape_out) : strides(), offset());
   return record_view("view", *this, out,
                      [in_shape = shape()](const Tensor& g) { return g.reshape(in_shape); });
 }
@@ -76,6 +79,10 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+  if (dim() == 0) {  // wrap_dim accepts 0 / -1 for a scalar; transposing it is the identity
+    wrap_dim(dim0, 0), wrap_dim(dim1, 0);
+    return *this;
+  }
   std::vector<int64_t> order(dim());
   std::iota(order.begin(), order.end(), 0);
   std::swap(order[wrap_dim(dim0, dim())], order[wrap_dim(dim1, dim())]);
@@ -83,6 +90,7 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 }
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
+  CHORUS_CHECK(dim() > 0, "slice: cannot slice a 0-dim tensor");
   d = wrap_dim(d, dim());
   CHORUS_CHECK(step > 0, "slice step must be positive, got ", step);
   const int64_t n = shape()[d];
@@ -104,6 +112,7 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
+  CHORUS_CHECK(dim() > 0, "narrow: cannot narrow a 0-dim tensor");
   d = wrap_dim(d, dim());
   CHORUS_CHECK(start >= 0 && length >= 0 && start + length <= shape()[d], "narrow(", d, ", ", start,
                ", ", length, ") out of range for ", ToString());
@@ -111,6 +120,7 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
 }
 
 Tensor Tensor::select(int64_t d, int64_t index) const {
+  CHORUS_CHECK(dim() > 0, "select: cannot select from a 0-dim tensor");
   d = wrap_dim(d, dim());
   const int64_t n = shape()[d];
   if (index < 0) index += n;

@@ -99,8 +99,15 @@ Tensor Tensor::from_doubles(const std::vector<double>& values, const Shape& shap
   return t;
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim())]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, dim())]; }
+// wrap_dim lets scalars name dim 0 (for reductions), but a scalar has no size to read.
+int64_t Tensor::size(int64_t d) const {
+  CHORUS_CHECK(dim() > 0, "size(", d, ") of a 0-dim tensor");
+  return shape()[wrap_dim(d, dim())];
+}
+int64_t Tensor::stride(int64_t d) const {
+  CHORUS_CHECK(dim() > 0, "stride(", d, ") of a 0-dim tensor");
+  return strides()[wrap_dim(d, dim())];
+}
 
 bool Tensor::is_contiguous() const {
   const Shape& sh = shape();
@@ -132,8 +139,16 @@ double Tensor::item() const {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
+  const Tensor src = device().is_cpu() ? *this : to(Device::cpu());
+  if (dtype_of<T>() == dtype()) {
+    // Same type: copy the elements as they are (i64 beyond 2^53 would not survive a double).
+    Tensor c = Tensor::empty(shape(), dtype());
+    c.copy_(src);
+    const T* p = static_cast<const T*>(c.raw_data());
+    return std::vector<T>(p, p + c.numel());
+  }
   Tensor c = Tensor::empty(shape(), DType::kF64);
-  c.copy_(device().is_cpu() ? *this : to(Device::cpu()));
+  c.copy_(src);
   const double* p = c.data<double>();
   std::vector<T> out(static_cast<size_t>(c.numel()));
   for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(p[i]);
