@@ -112,6 +112,7 @@ int64_t Tensor::stride(int64_t d) const {
 bool Tensor::is_contiguous() const {
   const Shape& sh = shape();
   const Shape& st = strides();
+  if (numel() == 0) return true;  // no element to misplace (as in PyTorch)
   int64_t expected = 1;
   for (size_t i = sh.size(); i-- > 0;) {
     if (sh[i] == 1) continue;
