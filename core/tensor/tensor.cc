@@ -190,4 +190,14 @@ Tensor Tensor::as_strided(const Shape& new_shape, const Shape& new_strides,
   return Tensor(std::move(impl));
 }
 
+void Tensor::set_data(const Tensor& other) const {
+  TensorImpl* me = impl();
+  const TensorImpl* src = other.impl();
+  me->storage = src->storage;
+  me->shape = src->shape;
+  me->strides = src->strides;
+  me->offset = src->offset;
+  me->dtype = src->dtype;
+}
+
 }  // namespace chorus

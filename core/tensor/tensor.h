@@ -137,6 +137,9 @@ class Tensor {
   // Copies src into this tensor elementwise (shapes equal; src may be expanded), converting
   // dtype. Not recorded by autograd.
   void copy_(const Tensor& src) const;
+  // Makes this tensor (and every handle sharing it) point at `other`'s data, shape and dtype,
+  // keeping its own autograd state: how nn::Module::to() converts parameters in place.
+  void set_data(const Tensor& other) const;
   void fill_(double value) const;
   void zero_() const { fill_(0.0); }
 
