@@ -45,7 +45,7 @@ struct SafetensorsTensorInfo {
 };
 
 struct SafetensorsHeader {
-  std::vector<SafetensorsTensorInfo> tensors;  // sorted by (begin, name): the file's data order
+  std::vector<SafetensorsTensorInfo> tensors;  // sorted by (begin, end, name): data order
   std::map<std::string, std::string> metadata;
   uint64_t data_start = 0;  // absolute file offset of the data buffer (8 + N)
   uint64_t data_size = 0;   // bytes from data_start to the end of the file
