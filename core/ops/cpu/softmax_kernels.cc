@@ -1,0 +1,227 @@
+#include "core/ops/cpu/softmax_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/ops/cpu/row_ops.h"
+#include "core/tensor/dispatch.h"
+#include "core/tensor/parallel.h"
+
+namespace chorus::cpu {
+namespace {
+
+using simd::exp;
+using simd::hsum;
+using simd::kLanes;
+using simd::load;
+using simd::load_n;
+using simd::load_partial;
+using simd::splat;
+using simd::store;
+using simd::store_n;
+using simd::Vec;
+using simd::vmax;
+
+// Below this many elements per task, threading costs more than it saves.
+constexpr int64_t kGrainElements = 16384;
+
+// ---------------------------------------------------------------- rows (softmax over the last dim)
+
+template <bool kLog, class T>
+CHORUS_SIMD_INLINE void softmax_row(const T* x, T* y, int64_t n) {
+  constexpr int64_t L = kLanes<T>;
+  const T m = row_max(x, n);
+  int64_t j = 0;
+  if constexpr (!kLog) {
+    const Vec<T> inv = splat(T(1) / row_exp_sum(x, y, n, m));
+    for (; j + L <= n; j += L) store(y + j, load(y + j) * inv);
+    for (; j < n; ++j) y[j] *= inv[0];
+  } else {
+    const Vec<T> c = splat(m + std::log(row_exp_sum<T>(x, nullptr, n, m)));
+    for (; j + L <= n; j += L) store(y + j, load(x + j) - c);
+    for (; j < n; ++j) y[j] = x[j] - c[0];
+  }
+}
+
+template <bool kLog, class T>
+CHORUS_SIMD_INLINE void softmax_backward_row(const T* g, const T* y, T* gx, int64_t n) {
+  constexpr int64_t L = kLanes<T>;
+  Vec<T> a0{}, a1{};
+  int64_t j = 0;
+  // softmax needs Σ g·y, log_softmax needs Σ g.
+  for (; j + 2 * L <= n; j += 2 * L) {
+    if constexpr (kLog) {
+      a0 += load(g + j);
+      a1 += load(g + j + L);
+    } else {
+      a0 += load(g + j) * load(y + j);
+      a1 += load(g + j + L) * load(y + j + L);
+    }
+  }
+  T tail = 0;
+  for (; j < n; ++j) tail += kLog ? g[j] : g[j] * y[j];
+  const T dot = hsum(a0 + a1) + tail;
+  const Vec<T> dv = splat(dot);
+  j = 0;
+  if constexpr (kLog) {
+    for (; j + L <= n; j += L) store(gx + j, load(g + j) - exp(load(y + j)) * dv);
+    if (j < n) {
+      const Vec<T> e = exp(load_partial(y + j, n - j, T(0)));
+      for (int64_t k = 0; j + k < n; ++k) gx[j + k] = g[j + k] - e[k] * dot;
+    }
+  } else {
+    for (; j + L <= n; j += L) store(gx + j, load(y + j) * (load(g + j) - dv));
+    for (; j < n; ++j) gx[j] = y[j] * (g[j] - dot);
+  }
+}
+
+// ---------------------------------------------------------------- columns (any other dim)
+// One vector of columns at a time walks down the n rows (stride `inner`); kFull is false only
+// for the last, partial group of `w` columns.
+
+template <bool kLog, bool kFull, class T>
+CHORUS_SIMD_INLINE void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t w) {
+  Vec<T> m = splat(kNegInf<T>);
+  for (int64_t k = 0; k < n; ++k) m = vmax(m, load_n<kFull>(x + k * inner, w, kNegInf<T>));
+  Vec<T> s{};
+  if constexpr (!kLog) {
+    for (int64_t k = 0; k < n; ++k) {
+      const Vec<T> e = exp(load_n<kFull>(x + k * inner, w, kNegInf<T>) - m);
+      store_n<kFull>(y + k * inner, e, w);
+      s += e;
+    }
+    const Vec<T> inv = T(1) / s;
+    for (int64_t k = 0; k < n; ++k)
+      store_n<kFull>(y + k * inner, load_n<kFull>(y + k * inner, w, T(0)) * inv, w);
+  } else {
+    for (int64_t k = 0; k < n; ++k) s += exp(load_n<kFull>(x + k * inner, w, kNegInf<T>) - m);
+    Vec<T> c;
+    for (int64_t i = 0; i < kLanes<T>; ++i) c[i] = m[i] + std::log(s[i]);
+    for (int64_t k = 0; k < n; ++k)
+      store_n<kFull>(y + k * inner, load_n<kFull>(x + k * inner, w, T(0)) - c, w);
+  }
+}
+
+template <bool kLog, bool kFull, class T>
+CHORUS_SIMD_INLINE void softmax_backward_cols(const T* g, const T* y, T* gx, int64_t n,
+                                              int64_t inner, int64_t w) {
+  Vec<T> a{};
+  for (int64_t k = 0; k < n; ++k) {
+    const Vec<T> gk = load_n<kFull>(g + k * inner, w, T(0));
+    if constexpr (kLog) {
+      a += gk;
+    } else {
+      a += gk * load_n<kFull>(y + k * inner, w, T(0));
+    }
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    const Vec<T> gk = load_n<kFull>(g + k * inner, w, T(0)),
+                 yk = load_n<kFull>(y + k * inner, w, T(0));
+    if constexpr (kLog) {
+      store_n<kFull>(gx + k * inner, gk - exp(yk) * a, w);
+    } else {
+      store_n<kFull>(gx + k * inner, yk * (gk - a), w);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- cloned entry points
+
+// A task is one row (inner == 1) or one vector of columns of one outer index; a column task t
+// covers outer index t / groups and columns [c, c + L) of it.
+inline int64_t task_count(int64_t outer, int64_t inner, int64_t lanes) {
+  return inner == 1 ? outer : outer * ((inner + lanes - 1) / lanes);
+}
+
+template <bool kLog, class T>
+CHORUS_SIMD_INLINE void forward_range(const T* x, T* y, int64_t t0, int64_t t1, int64_t n,
+                                      int64_t inner) {
+  constexpr int64_t L = kLanes<T>;
+  if (inner == 1) {
+    for (int64_t r = t0; r < t1; ++r) softmax_row<kLog>(x + r * n, y + r * n, n);
+    return;
+  }
+  const int64_t groups = (inner + L - 1) / L;
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t c = (t % groups) * L, off = (t / groups) * n * inner + c;
+    if (c + L <= inner) {
+      softmax_cols<kLog, true>(x + off, y + off, n, inner, L);
+    } else {
+      softmax_cols<kLog, false>(x + off, y + off, n, inner, inner - c);
+    }
+  }
+}
+
+template <bool kLog, class T>
+CHORUS_SIMD_INLINE void backward_range(const T* g, const T* y, T* gx, int64_t t0, int64_t t1,
+                                       int64_t n, int64_t inner) {
+  constexpr int64_t L = kLanes<T>;
+  if (inner == 1) {
+    for (int64_t r = t0; r < t1; ++r)
+      softmax_backward_row<kLog>(g + r * n, y + r * n, gx + r * n, n);
+    return;
+  }
+  const int64_t groups = (inner + L - 1) / L;
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t c = (t % groups) * L, off = (t / groups) * n * inner + c;
+    if (c + L <= inner) {
+      softmax_backward_cols<kLog, true>(g + off, y + off, gx + off, n, inner, L);
+    } else {
+      softmax_backward_cols<kLog, false>(g + off, y + off, gx + off, n, inner, inner - c);
+    }
+  }
+}
+
+CHORUS_SIMD_CLONES void forward_tasks(const float* x, float* y, int64_t t0, int64_t t1, int64_t n,
+                                      int64_t inner, bool log) {
+  log ? forward_range<true>(x, y, t0, t1, n, inner) : forward_range<false>(x, y, t0, t1, n, inner);
+}
+CHORUS_SIMD_CLONES void forward_tasks(const double* x, double* y, int64_t t0, int64_t t1, int64_t n,
+                                      int64_t inner, bool log) {
+  log ? forward_range<true>(x, y, t0, t1, n, inner) : forward_range<false>(x, y, t0, t1, n, inner);
+}
+CHORUS_SIMD_CLONES void backward_tasks(const float* g, const float* y, float* gx, int64_t t0,
+                                       int64_t t1, int64_t n, int64_t inner, bool log) {
+  log ? backward_range<true>(g, y, gx, t0, t1, n, inner)
+      : backward_range<false>(g, y, gx, t0, t1, n, inner);
+}
+CHORUS_SIMD_CLONES void backward_tasks(const double* g, const double* y, double* gx, int64_t t0,
+                                       int64_t t1, int64_t n, int64_t inner, bool log) {
+  log ? backward_range<true>(g, y, gx, t0, t1, n, inner)
+      : backward_range<false>(g, y, gx, t0, t1, n, inner);
+}
+
+// Tasks per chunk so that a chunk holds about kGrainElements elements.
+inline int64_t task_grain(int64_t n, int64_t inner, int64_t lanes) {
+  const int64_t per_task = inner == 1 ? n : n * std::min(inner, lanes);
+  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(per_task, 1));
+}
+
+}  // namespace
+
+void softmax_forward(const Tensor& y, const Tensor& x, int64_t outer, int64_t n, int64_t inner,
+                     bool log) {
+  if (outer * n * inner == 0) return;
+  CHORUS_DISPATCH_FLOAT(x.dtype(), T, [&] {
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    parallel_for(0, task_count(outer, inner, kLanes<T>), task_grain(n, inner, kLanes<T>),
+                 [&](int64_t t0, int64_t t1) { forward_tasks(px, py, t0, t1, n, inner, log); });
+  });
+}
+
+void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n,
+                      int64_t inner, bool log) {
+  if (outer * n * inner == 0) return;
+  CHORUS_DISPATCH_FLOAT(y.dtype(), T, [&] {
+    const T* pg = g.data<T>();
+    const T* py = y.data<T>();
+    T* pgx = gx.data<T>();
+    parallel_for(
+        0, task_count(outer, inner, kLanes<T>), task_grain(n, inner, kLanes<T>),
+        [&](int64_t t0, int64_t t1) { backward_tasks(pg, py, pgx, t0, t1, n, inner, log); });
+  });
+}
+
+}  // namespace chorus::cpu

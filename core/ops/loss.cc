@@ -1,0 +1,82 @@
+#include "core/ops/loss.h"
+
+#include <limits>
+
+#include "core/autograd/node.h"
+#include "core/ops/cpu/loss_kernels.h"
+#include "core/ops/operands.h"
+#include "core/tensor/dispatch.h"
+
+namespace chorus {
+
+using autograd::Grads;
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
+                     const CrossEntropyOptions& options) {
+  ops_internal::require_cpu("cross_entropy", {&logits, &targets});
+  CHORUS_CHECK(is_floating(logits.dtype()) && logits.dim() >= 1,
+               "cross_entropy: logits must be a floating tensor [..., C], got ",
+               dtype_name(logits.dtype()), " ", shape_str(logits.shape()));
+  CHORUS_CHECK(targets.dtype() == DType::kI64 || targets.dtype() == DType::kI32,
+               "cross_entropy: targets must be i64 or i32 class indices, got ",
+               dtype_name(targets.dtype()));
+  const Shape lead(logits.shape().begin(), logits.shape().end() - 1);
+  CHORUS_CHECK(targets.shape() == lead, "cross_entropy: targets ", shape_str(targets.shape()),
+               " do not match logits ", shape_str(logits.shape()), " (expected ", shape_str(lead),
+               ")");
+  const double eps = options.label_smoothing;
+  CHORUS_CHECK(eps >= 0.0 && eps <= 1.0, "cross_entropy: label_smoothing ", eps,
+               " is outside [0, 1]");
+  const int64_t c = logits.shape().back(), n = shape_numel(lead);
+  CHORUS_CHECK(c > 0 || n == 0, "cross_entropy: logits ", shape_str(logits.shape()),
+               " have no classes");
+
+  Tensor t = ops_internal::contiguous_raw(targets, DType::kI64);
+  const int64_t* pt = t.data<int64_t>();
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (pt[i] == options.ignore_index) continue;
+    CHORUS_CHECK(pt[i] >= 0 && pt[i] < c, "cross_entropy: target ", pt[i], " at position ", i,
+                 " is outside [0, ", c, ") and is not ignore_index ", options.ignore_index);
+    ++count;
+  }
+
+  const DType compute = ops_internal::kernel_dtype(logits.dtype());
+  Tensor x = ops_internal::contiguous_raw(logits.detach(), compute);
+  x = x.as_strided({n, c}, {c, 1}, x.offset());
+  Tensor loss = Tensor::empty({n}, compute, logits.device());
+  Tensor lse = Tensor::empty({n}, compute, logits.device());
+  cpu::cross_entropy_forward(loss, lse, x, t, options.ignore_index, eps);
+
+  Tensor out;
+  double factor = 1.0;
+  if (options.reduction == Reduction::kNone) {
+    out =
+        ops_internal::cast_raw(loss.as_strided(lead, contiguous_strides(lead), 0), logits.dtype());
+  } else {
+    double total = 0;
+    CHORUS_DISPATCH_FLOAT(compute, T, [&] {
+      const T* pl = loss.data<T>();
+      for (int64_t i = 0; i < n; ++i) total += pl[i];
+    });
+    if (options.reduction == Reduction::kMean) {
+      factor = 1.0 / static_cast<double>(count);
+      total = count > 0 ? total * factor : std::numeric_limits<double>::quiet_NaN();
+    }
+    out = Tensor::full({}, total, logits.dtype(), logits.device());
+  }
+  // Saves the logits (no copy when already contiguous in the compute dtype), the targets and
+  // the per-row log-sum-exp: backward recomputes the softmax with one exp per element.
+  autograd::record("cross_entropy", {logits}, {out},
+                   [x, t, lse, factor, eps, ignore = options.ignore_index, compute,
+                    shape = logits.shape()](const Grads& g) {
+                     Tensor gx = Tensor::empty(shape, compute, x.device());
+                     cpu::cross_entropy_backward(gx.as_strided(x.shape(), {x.shape()[1], 1}, 0),
+                                                 ops_internal::contiguous_raw(g[0], compute),
+                                                 factor, x, t, lse, ignore, eps);
+                     return Grads{gx};
+                   });
+  return out;
+}
+
+}  // namespace chorus
