@@ -64,8 +64,8 @@ void BM_AttentionForwardBackward(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_ChorusSgemm)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_OpenBlasSgemm)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ChorusSgemm)->Arg(32)->Arg(64)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenBlasSgemm)->Arg(32)->Arg(64)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AttentionForward)
     ->Args({4, 8, 512, 64, 0})
     ->Args({4, 8, 512, 64, 1})
