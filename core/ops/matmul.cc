@@ -3,6 +3,8 @@
 // cpu::batched_matmul: no operand is copied unless BLAS cannot read it as it is.
 #include "core/ops/matmul.h"
 
+#include <algorithm>
+
 #include "core/autograd/node.h"
 #include "core/ops/cpu/gemm_kernels.h"
 #include "core/ops/operands.h"
@@ -37,6 +39,7 @@ Tensor raw_unsqueeze(const Tensor& t, int64_t dim) {
   return t.as_strided(shape, strides, t.offset());
 }
 Tensor raw_reshape_contiguous(const Tensor& t, const Shape& shape) {
+  if (t.shape() == shape) return t;
   return t.as_strided(shape, contiguous_strides(shape), t.offset());
 }
 
@@ -50,6 +53,7 @@ Tensor blas_operand(const Tensor& t, DType compute) {
 // `t` ([..., r, c]) expanded to batch shape `batch` as a stride-0 view.
 Tensor expand_batch(const Tensor& t, const Shape& batch) {
   const int64_t r = static_cast<int64_t>(batch.size());
+  if (t.dim() == r + 2 && std::equal(batch.begin(), batch.end(), t.shape().begin())) return t;
   const int64_t lead = r - (t.dim() - 2);
   Shape shape = concat(batch, {t.size(-2), t.size(-1)});
   Shape strides(r + 2, 0);
@@ -135,6 +139,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() > 1) out_shape.push_back(a2.size(-2));
   if (b.dim() > 1) out_shape.push_back(b2.size(-1));
   Tensor out = to_result(product(a2, b2, batch, kernel_dtype(a.dtype())), out_shape, a.dtype());
+  if (!autograd::needs_grad({&a, &b})) return out;  // skip building the closure
   autograd::record(
       "matmul", {a, b}, {out},
       [da = a.detach(), db = b.detach(), need_a = a.requires_grad(), need_b = b.requires_grad()](
@@ -165,6 +170,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   out_shape.push_back(weight.size(0));
   Tensor out = to_result(product(x2, raw_transpose(weight), batch_of(x2), compute, bias), out_shape,
                          x.dtype());
+  if (!autograd::needs_grad({&x, &weight, &bias})) return out;
   autograd::record(
       "linear", {x, weight, bias}, {out},
       [dx = x.detach(), dw = weight.detach(), need_x = x.requires_grad(),
