@@ -67,6 +67,16 @@ def main():
             q, k, v = (torch.randn(1, 8, l, 64) for _ in range(3))
             record(f"BM_Attention/{l}/{causal}/real_time",
                    timeit(lambda: attention(q, k, v, causal)), "ms")
+        for l, causal in ((1024, 0), (1024, 1)):
+            q, k, v = (torch.randn(1, 8, l, 64, requires_grad=True) for _ in range(3))
+            g = torch.randn(1, 8, l, 64)
+
+            def train_step():
+                with torch.enable_grad():
+                    q.grad = k.grad = v.grad = None
+                    attention(q, k, v, causal).backward(g)
+
+            record(f"BM_AttentionTrain/{l}/{causal}/real_time", timeit(train_step), "ms")
         for n in (1 << 20, 1 << 24):
             a, b = torch.randn(n), torch.randn(n)
             record(f"BM_Add/{n}/real_time", timeit(lambda: torch.add(a, b)), "us")
