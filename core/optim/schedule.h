@@ -45,8 +45,8 @@ inline double scheduled_lr(const Schedule& schedule, double base_lr, int64_t ste
 //
 // update() sets the rate for step opt.steps(), so it can be called before or after step()
 // (or both) and needs no state of its own: after load_state_dict the restored step count
-// gives the right rate. Build the scheduler from the configured lrs, not from an optimizer
-// whose lrs a schedule already changed (or pass base_lrs).
+// gives the right rate. The optimizer must outlive the scheduler. Build the scheduler from the
+// configured lrs, not from an optimizer whose lrs a schedule already changed (or pass base_lrs).
 class LrScheduler {
  public:
   LrScheduler(Optimizer& optimizer, const Schedule& schedule);

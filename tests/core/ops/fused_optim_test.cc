@@ -151,7 +151,7 @@ TEST(GradClipOps, AbsPowSumMatchesNaiveAndIgnoresThreadCount) {
     SCOPED_TRACE(dtype_name(d));
     const Tensor x = uniform({50003}, -2, 2, d, 8);
     const auto v = x.to_vector<double>();
-    for (double p : {1.0, 2.0, 2.5, INFINITY}) {
+    for (double p : {1.0, 2.0, 2.5, static_cast<double>(INFINITY)}) {
       double want = 0;
       for (double e : v)
         want = std::isinf(p) ? std::max(want, std::fabs(e)) : want + std::pow(std::fabs(e), p);
