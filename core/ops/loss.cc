@@ -11,6 +11,16 @@ namespace chorus {
 
 using autograd::Grads;
 
+namespace {
+
+// `logits` as a contiguous [n, c] buffer of `dtype` (copies only when needed).
+Tensor as_matrix(const Tensor& logits, int64_t n, int64_t c, DType dtype) {
+  Tensor x = ops_internal::contiguous_raw(logits, dtype);
+  return x.as_strided({n, c}, {c, 1}, x.offset());
+}
+
+}  // namespace
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
                      const CrossEntropyOptions& options) {
   ops_internal::require_cpu("cross_entropy", {&logits, &targets});
@@ -42,8 +52,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
   }
 
   const DType compute = ops_internal::kernel_dtype(logits.dtype());
-  Tensor x = ops_internal::contiguous_raw(logits.detach(), compute);
-  x = x.as_strided({n, c}, {c, 1}, x.offset());
+  Tensor x = as_matrix(logits, n, c, compute);
   Tensor loss = Tensor::empty({n}, compute, logits.device());
   Tensor lse = Tensor::empty({n}, compute, logits.device());
   cpu::cross_entropy_forward(loss, lse, x, t, options.ignore_index, eps);
@@ -65,13 +74,15 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
     }
     out = Tensor::full({}, total, logits.dtype(), logits.device());
   }
-  // Saves the logits (no copy when already contiguous in the compute dtype), the targets and
-  // the per-row log-sum-exp: backward recomputes the softmax with one exp per element.
+  // Saves the logits themselves (for bf16 logits that is half the memory of the f32 copy the
+  // kernel read; backward converts again), the targets and the per-row log-sum-exp: backward
+  // recomputes the softmax with one exp per element.
   autograd::record("cross_entropy", {logits}, {out},
-                   [x, t, lse, factor, eps, ignore = options.ignore_index, compute,
-                    shape = logits.shape()](const Grads& g) {
-                     Tensor gx = Tensor::empty(shape, compute, x.device());
-                     cpu::cross_entropy_backward(gx.as_strided(x.shape(), {x.shape()[1], 1}, 0),
+                   [xs = logits.detach(), t, lse, factor, eps, ignore = options.ignore_index,
+                    compute, n, c](const Grads& g) {
+                     Tensor x = as_matrix(xs, n, c, compute);
+                     Tensor gx = Tensor::empty(xs.shape(), compute, xs.device());
+                     cpu::cross_entropy_backward(gx.as_strided({n, c}, {c, 1}, 0),
                                                  ops_internal::contiguous_raw(g[0], compute),
                                                  factor, x, t, lse, ignore, eps);
                      return Grads{gx};

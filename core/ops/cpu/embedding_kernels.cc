@@ -59,7 +59,8 @@ void embedding_backward(const Tensor& gweight, const Tensor& g, const Tensor& in
   const int64_t* idx = indices.data<int64_t>();
   CHORUS_DISPATCH_FLOAT(gweight.dtype(), T, [&] {
     T* gw = gweight.data<T>();
-    std::fill(gw, gw + gweight.numel(), T(0));
+    parallel_for(0, gweight.numel(), kElementwiseGrain,
+                 [&](int64_t i0, int64_t i1) { std::fill(gw + i0, gw + i1, T(0)); });
     const T* pg = g.data<T>();
     // Column slices of at least 64 elements, so each add stays a run of full vectors.
     const int64_t slices =

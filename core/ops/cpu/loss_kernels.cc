@@ -40,17 +40,24 @@ CHORUS_SIMD_INLINE void forward_range(const Problem& pb, const T* x, T* loss, T*
     T m, mean = 0;
     if (eps != T(0)) {
       // Smoothing needs Σ x as well: gather it in the max pass.
+      constexpr int64_t L = simd::kLanes<T>;
       Vec<T> mv = splat(kNegInf<T>), sv{};
-      for_each_vec<T>(pb.c, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
-        mv = vmax(mv, load_n<kFull>(row + j, w, kNegInf<T>));
-        sv += load_n<kFull>(row + j, w);
-      });
+      int64_t j = 0;
+      for (; j + L <= pb.c; j += L) {
+        const Vec<T> v = simd::load(row + j);
+        mv = vmax(mv, v);
+        sv += v;
+      }
+      if (j < pb.c) {
+        mv = vmax(mv, simd::load_partial(row + j, pb.c - j, kNegInf<T>));
+        sv += simd::load_partial(row + j, pb.c - j, T(0));
+      }
       m = hmax(mv);
       mean = hsum(sv) / static_cast<T>(pb.c);
     } else {
       m = row_max(row, pb.c);
     }
-    const T l = m + std::log(row_exp_sum<T>(row, nullptr, pb.c, m));
+    const T l = m + std::log(row_exp_sum<false, T>(row, nullptr, pb.c, m));
     lse[r] = l;
     loss[r] = l - (T(1) - eps) * row[t] - eps * mean;
   }

@@ -38,20 +38,51 @@ CHORUS_SIMD_INLINE V pick(V a, V b) {
 
 template <bool kMax, class T>
 CHORUS_SIMD_INLINE T row_extreme(const T* x, int64_t n) {
+  constexpr int64_t L = simd::kLanes<T>;
   constexpr T kIdentity = kMax ? kNegInf<T> : -kNegInf<T>;
-  Vec<T> m = splat(kIdentity);
-  for_each_vec<T>(n, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
-    m = pick<kMax>(load_n<kFull>(x + j, w, kIdentity), m);
-  });
+  // Four accumulators hide the compare-and-select latency.
+  Vec<T> m0 = splat(kIdentity), m1 = m0, m2 = m0, m3 = m0;
+  int64_t j = 0;
+  for (; j + 4 * L <= n; j += 4 * L) {
+    m0 = pick<kMax>(simd::load(x + j), m0);
+    m1 = pick<kMax>(simd::load(x + j + L), m1);
+    m2 = pick<kMax>(simd::load(x + j + 2 * L), m2);
+    m3 = pick<kMax>(simd::load(x + j + 3 * L), m3);
+  }
+  for (; j + L <= n; j += L) m0 = pick<kMax>(simd::load(x + j), m0);
+  if (j < n) m1 = pick<kMax>(simd::load_partial(x + j, n - j, kIdentity), m1);
+  const Vec<T> m = pick<kMax>(pick<kMax>(m0, m1), pick<kMax>(m2, m3));
   T best = m[0];
-  for (int64_t i = 1; i < simd::kLanes<T>; ++i) {
-    if constexpr (kMax) {
-      best = (m[i] > best || m[i] != m[i]) && best == best ? m[i] : best;
-    } else {
-      best = (m[i] < best || m[i] != m[i]) && best == best ? m[i] : best;
-    }
+  for (int64_t i = 1; i < L; ++i) {
+    const bool better = kMax ? m[i] > best : m[i] < best;
+    if (best == best && (better || m[i] != m[i])) best = m[i];
   }
   return best;
+}
+
+// Index of the first element equal to `best` (the first NaN when best is NaN), which exists.
+// Whole vectors are compared, and the lanes inspected only in the 64-element block that
+// holds the hit.
+template <class T>
+CHORUS_SIMD_INLINE int64_t first_index(const T* row, int64_t n, T best) {
+  constexpr int64_t L = simd::kLanes<T>, kBlock = 64;
+  const bool nan = best != best;
+  const Vec<T> bv = splat(best);
+  int64_t b = 0;
+  for (; b + kBlock <= n; b += kBlock) {
+    Vec<T> v = simd::load(row + b);
+    auto hit = nan ? v != v : v == bv;
+    for (int64_t j = b + L; j < b + kBlock; j += L) {
+      v = simd::load(row + j);
+      hit |= nan ? v != v : v == bv;
+    }
+    bool any = false;
+    for (int64_t i = 0; i < L; ++i) any |= hit[i] != 0;
+    if (any) break;
+  }
+  for (int64_t j = b;; ++j) {
+    if (nan ? row[j] != row[j] : row[j] == best) return j;
+  }
 }
 
 template <bool kMax, class T>
@@ -61,16 +92,7 @@ CHORUS_SIMD_INLINE void extreme_range(const T* x, T* values, int64_t* indices, i
     const T* row = x + r * n;
     const T best = row_extreme<kMax>(row, n);
     if (values) values[r] = best;
-    if (indices) {
-      // The extreme's first occurrence: a second, early-exit pass.
-      int64_t j = 0;
-      if (best != best) {
-        while (row[j] == row[j]) ++j;
-      } else {
-        while (row[j] != best) ++j;
-      }
-      indices[r] = j;
-    }
+    if (indices) indices[r] = first_index(row, n, best);
   }
 }
 
@@ -98,7 +120,7 @@ template <class T>
 CHORUS_SIMD_INLINE void logsumexp_range(const T* x, T* out, int64_t r0, int64_t r1, int64_t n) {
   for (int64_t r = r0; r < r1; ++r) {
     const T m = row_max(x + r * n, n);
-    out[r] = std::isinf(m) ? m : m + std::log(row_exp_sum<T>(x + r * n, nullptr, n, m));
+    out[r] = std::isinf(m) ? m : m + std::log(row_exp_sum<false, T>(x + r * n, nullptr, n, m));
   }
 }
 

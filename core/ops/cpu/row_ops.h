@@ -31,11 +31,11 @@ CHORUS_SIMD_INLINE T row_max(const T* x, int64_t n) {
   return hmax(vmax(m0, m1));
 }
 
-// Σ exp(x - m) over a row, also storing the exponentials in y when y != nullptr, so that exp
-// runs once per element. Tail lanes load -inf, whose exponential is 0. Blocks of 4096
+// Σ exp(x - m) over a row, also storing the exponentials in y when kStore, so that exp runs
+// once per element. Tail lanes load -inf, whose exponential is 0. Blocks of 4096
 // elements are summed in vectors and the block sums in double, which keeps long rows
 // accurate.
-template <class T>
+template <bool kStore, class T>
 CHORUS_SIMD_INLINE T row_exp_sum(const T* x, T* y, int64_t n, T m) {
   using namespace simd;
   constexpr int64_t L = kLanes<T>, kBlock = 4096;
@@ -43,26 +43,21 @@ CHORUS_SIMD_INLINE T row_exp_sum(const T* x, T* y, int64_t n, T m) {
   double total = 0;
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = b + kBlock < n ? b + kBlock : n;
-    Vec<T> s0{}, s1{};
+    // One vector per iteration: exp has no loop-carried dependency, so out-of-order
+    // execution overlaps iterations anyway, and unrolling would spill its constants.
+    Vec<T> s{};
     int64_t j = b;
-    for (; j + 2 * L <= e; j += 2 * L) {
-      const Vec<T> e0 = exp(load(x + j) - mv), e1 = exp(load(x + j + L) - mv);
-      if (y) store(y + j, e0), store(y + j + L, e1);
-      s0 += e0;
-      s1 += e1;
-    }
-    if (j + L <= e) {
+    for (; j + L <= e; j += L) {
       const Vec<T> v = exp(load(x + j) - mv);
-      if (y) store(y + j, v);
-      s0 += v;
-      j += L;
+      if constexpr (kStore) store(y + j, v);
+      s += v;
     }
     if (j < e) {
       const Vec<T> v = exp(load_partial(x + j, e - j, kNegInf<T>) - mv);
-      if (y) store_partial(y + j, v, e - j);
-      s1 += v;
+      if constexpr (kStore) store_partial(y + j, v, e - j);
+      s += v;
     }
-    total += hsum(s0 + s1);
+    total += hsum(s);
   }
   return static_cast<T>(total);
 }

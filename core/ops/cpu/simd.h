@@ -134,15 +134,18 @@ CHORUS_SIMD_INLINE ElemOf<V> hmax(V v) {
 }
 
 // exp for 8 floats: Cephes-style range reduction x = n·ln2 + r, |r| <= ln2/2, a degree-7
-// polynomial for e^r and 2^n built in the exponent bits; about 1 ulp over the normal range.
-// exp(-inf) = 0 and NaN propagates, so masked (-inf) logits work. Results below 2^-126
-// flush to 0 and inputs above ln(2^127.5) ≈ 88.376 give inf (true overflow is at 88.72):
-// the kernels call it on x - max(x) <= 0.
+// polynomial for e^r and 2^n built in the exponent bits; within 2 ulp over the normal range.
+// The only special-casing is a clamp of x to [-88, 88.8], chosen so that the exponent field
+// itself handles the ends: n = -127 gives a zero scale (exp(-inf) = 0; results below about
+// 2^-126 flush to zero) and n = 128 gives an infinite one (overflow from x > 88.38, a little
+// before the true limit 88.72). The clamp is written so that NaN passes through it and
+// propagates. The kernels call it on x - max(x) <= 0.
 CHORUS_SIMD_INLINE Vec<float> exp(Vec<float> x) {
   using V = Vec<float>;
   using I = VecTraits<float>::I;
-  constexpr float kHi = 88.3762626647949f, kLo = -87.3365447504f;
-  const V xc = vmin(vmax(x, splat(kLo)), splat(kHi));
+  const V lo = splat(-88.0f), hi = splat(88.8f);
+  V xc = lo > x ? lo : x;  // false for NaN: keeps it
+  xc = hi < xc ? hi : xc;
   // Adding 1.5·2^23 rounds x/ln2 to an integer held in the low mantissa bits.
   constexpr float kShift = 12582912.0f;
   const V t = xc * 1.44269504088896341f + kShift;
@@ -159,13 +162,10 @@ CHORUS_SIMD_INLINE Vec<float> exp(Vec<float> x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const V y = p * (r * r) + r + 1.0f;
-  const I bits = (ni + 127) << 23;
+  const I bits = (ni + 127) << 23;  // n in [-127, 128]: the biased exponent 0..255
   V scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  V result = y * scale;
-  result = x < kLo ? splat(0.0f) : result;
-  result = x > kHi ? splat(std::numeric_limits<float>::infinity()) : result;
-  return x != x ? x : result;
+  return y * scale;
 }
 
 // Doubles (the f64 path serves gradient checks, where accuracy beats speed): libm per lane.

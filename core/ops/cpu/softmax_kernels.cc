@@ -12,6 +12,7 @@ namespace chorus::cpu {
 namespace {
 
 using simd::exp;
+using simd::for_each_vec;
 using simd::hsum;
 using simd::kLanes;
 using simd::load;
@@ -34,11 +35,11 @@ CHORUS_SIMD_INLINE void softmax_row(const T* x, T* y, int64_t n) {
   const T m = row_max(x, n);
   int64_t j = 0;
   if constexpr (!kLog) {
-    const Vec<T> inv = splat(T(1) / row_exp_sum(x, y, n, m));
+    const Vec<T> inv = splat(T(1) / row_exp_sum<true>(x, y, n, m));
     for (; j + L <= n; j += L) store(y + j, load(y + j) * inv);
     for (; j < n; ++j) y[j] *= inv[0];
   } else {
-    const Vec<T> c = splat(m + std::log(row_exp_sum<T>(x, nullptr, n, m)));
+    const Vec<T> c = splat(m + std::log(row_exp_sum<false, T>(x, nullptr, n, m)));
     for (; j + L <= n; j += L) store(y + j, load(x + j) - c);
     for (; j < n; ++j) y[j] = x[j] - c[0];
   }
@@ -77,99 +78,108 @@ CHORUS_SIMD_INLINE void softmax_backward_row(const T* g, const T* y, T* gx, int6
 }
 
 // ---------------------------------------------------------------- columns (any other dim)
-// One vector of columns at a time walks down the n rows (stride `inner`); kFull is false only
-// for the last, partial group of `w` columns.
+// A block of up to kBlock columns walks down the n rows (stride `inner`), keeping its running
+// statistics in small arrays: every row access reads a contiguous run of the block, which
+// uses whole cache lines and avoids the cache-set conflicts of a power-of-two stride.
 
-template <bool kLog, bool kFull, class T>
-CHORUS_SIMD_INLINE void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t w) {
-  Vec<T> m = splat(kNegInf<T>);
-  for (int64_t k = 0; k < n; ++k) m = vmax(m, load_n<kFull>(x + k * inner, w, kNegInf<T>));
-  Vec<T> s{};
-  if constexpr (!kLog) {
-    for (int64_t k = 0; k < n; ++k) {
-      const Vec<T> e = exp(load_n<kFull>(x + k * inner, w, kNegInf<T>) - m);
-      store_n<kFull>(y + k * inner, e, w);
-      s += e;
-    }
-    const Vec<T> inv = T(1) / s;
-    for (int64_t k = 0; k < n; ++k)
-      store_n<kFull>(y + k * inner, load_n<kFull>(y + k * inner, w, T(0)) * inv, w);
-  } else {
-    for (int64_t k = 0; k < n; ++k) s += exp(load_n<kFull>(x + k * inner, w, kNegInf<T>) - m);
-    Vec<T> c;
-    for (int64_t i = 0; i < kLanes<T>; ++i) c[i] = m[i] + std::log(s[i]);
-    for (int64_t k = 0; k < n; ++k)
-      store_n<kFull>(y + k * inner, load_n<kFull>(x + k * inner, w, T(0)) - c, w);
+constexpr int64_t kBlock = 256;
+
+template <bool kLog, class T>
+CHORUS_SIMD_INLINE void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t b) {
+  alignas(64) T m[kBlock], s[kBlock];
+  for (int64_t j = 0; j < b; ++j) m[j] = kNegInf<T>, s[j] = T(0);
+  for (int64_t k = 0; k < n; ++k) {
+    const T* xk = x + k * inner;
+    for_each_vec<T>(b, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
+      store_n<kFull>(m + j, vmax(load_n<kFull>(m + j, w), load_n<kFull>(xk + j, w)), w);
+    });
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    const T* xk = x + k * inner;
+    T* yk = y + k * inner;
+    for_each_vec<T>(b, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
+      const Vec<T> e = exp(load_n<kFull>(xk + j, w) - load_n<kFull>(m + j, w));
+      if constexpr (!kLog) store_n<kFull>(yk + j, e, w);
+      store_n<kFull>(s + j, load_n<kFull>(s + j, w) + e, w);
+    });
+  }
+  // softmax: y = e / s; log_softmax: y = x - (m + log s).
+  for (int64_t j = 0; j < b; ++j) s[j] = kLog ? m[j] + std::log(s[j]) : T(1) / s[j];
+  for (int64_t k = 0; k < n; ++k) {
+    const T* xk = x + k * inner;
+    T* yk = y + k * inner;
+    for_each_vec<T>(b, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
+      if constexpr (kLog) {
+        store_n<kFull>(yk + j, load_n<kFull>(xk + j, w) - load_n<kFull>(s + j, w), w);
+      } else {
+        store_n<kFull>(yk + j, load_n<kFull>(yk + j, w) * load_n<kFull>(s + j, w), w);
+      }
+    });
   }
 }
 
-template <bool kLog, bool kFull, class T>
+template <bool kLog, class T>
 CHORUS_SIMD_INLINE void softmax_backward_cols(const T* g, const T* y, T* gx, int64_t n,
-                                              int64_t inner, int64_t w) {
-  Vec<T> a{};
+                                              int64_t inner, int64_t b) {
+  alignas(64) T a[kBlock];
+  for (int64_t j = 0; j < b; ++j) a[j] = T(0);
   for (int64_t k = 0; k < n; ++k) {
-    const Vec<T> gk = load_n<kFull>(g + k * inner, w, T(0));
-    if constexpr (kLog) {
-      a += gk;
-    } else {
-      a += gk * load_n<kFull>(y + k * inner, w, T(0));
-    }
+    const T *gk = g + k * inner, *yk = y + k * inner;
+    for_each_vec<T>(b, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
+      Vec<T> v = load_n<kFull>(gk + j, w);
+      if constexpr (!kLog) v *= load_n<kFull>(yk + j, w);
+      store_n<kFull>(a + j, load_n<kFull>(a + j, w) + v, w);
+    });
   }
   for (int64_t k = 0; k < n; ++k) {
-    const Vec<T> gk = load_n<kFull>(g + k * inner, w, T(0)),
-                 yk = load_n<kFull>(y + k * inner, w, T(0));
-    if constexpr (kLog) {
-      store_n<kFull>(gx + k * inner, gk - exp(yk) * a, w);
-    } else {
-      store_n<kFull>(gx + k * inner, yk * (gk - a), w);
-    }
+    const T *gk = g + k * inner, *yk = y + k * inner;
+    T* out = gx + k * inner;
+    for_each_vec<T>(b, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
+      const Vec<T> gv = load_n<kFull>(gk + j, w), yv = load_n<kFull>(yk + j, w),
+                   av = load_n<kFull>(a + j, w);
+      if constexpr (kLog) {
+        store_n<kFull>(out + j, gv - exp(yv) * av, w);
+      } else {
+        store_n<kFull>(out + j, yv * (gv - av), w);
+      }
+    });
   }
 }
 
 // ---------------------------------------------------------------- cloned entry points
 
-// A task is one row (inner == 1) or one vector of columns of one outer index; a column task t
-// covers outer index t / groups and columns [c, c + L) of it.
-inline int64_t task_count(int64_t outer, int64_t inner, int64_t lanes) {
-  return inner == 1 ? outer : outer * ((inner + lanes - 1) / lanes);
+// A task is one row (inner == 1) or one block of columns of one outer index; column task t
+// covers outer index t / blocks and columns [c, c + kBlock) of it.
+inline int64_t task_count(int64_t outer, int64_t inner) {
+  return inner == 1 ? outer : outer * ((inner + kBlock - 1) / kBlock);
 }
 
 template <bool kLog, class T>
 CHORUS_SIMD_INLINE void forward_range(const T* x, T* y, int64_t t0, int64_t t1, int64_t n,
                                       int64_t inner) {
-  constexpr int64_t L = kLanes<T>;
   if (inner == 1) {
     for (int64_t r = t0; r < t1; ++r) softmax_row<kLog>(x + r * n, y + r * n, n);
     return;
   }
-  const int64_t groups = (inner + L - 1) / L;
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t c = (t % groups) * L, off = (t / groups) * n * inner + c;
-    if (c + L <= inner) {
-      softmax_cols<kLog, true>(x + off, y + off, n, inner, L);
-    } else {
-      softmax_cols<kLog, false>(x + off, y + off, n, inner, inner - c);
-    }
+    const int64_t c = (t % blocks) * kBlock, off = (t / blocks) * n * inner + c;
+    softmax_cols<kLog>(x + off, y + off, n, inner, std::min(kBlock, inner - c));
   }
 }
 
 template <bool kLog, class T>
 CHORUS_SIMD_INLINE void backward_range(const T* g, const T* y, T* gx, int64_t t0, int64_t t1,
                                        int64_t n, int64_t inner) {
-  constexpr int64_t L = kLanes<T>;
   if (inner == 1) {
     for (int64_t r = t0; r < t1; ++r)
       softmax_backward_row<kLog>(g + r * n, y + r * n, gx + r * n, n);
     return;
   }
-  const int64_t groups = (inner + L - 1) / L;
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t c = (t % groups) * L, off = (t / groups) * n * inner + c;
-    if (c + L <= inner) {
-      softmax_backward_cols<kLog, true>(g + off, y + off, gx + off, n, inner, L);
-    } else {
-      softmax_backward_cols<kLog, false>(g + off, y + off, gx + off, n, inner, inner - c);
-    }
+    const int64_t c = (t % blocks) * kBlock, off = (t / blocks) * n * inner + c;
+    softmax_backward_cols<kLog>(g + off, y + off, gx + off, n, inner, std::min(kBlock, inner - c));
   }
 }
 
@@ -193,8 +203,8 @@ CHORUS_SIMD_CLONES void backward_tasks(const double* g, const double* y, double*
 }
 
 // Tasks per chunk so that a chunk holds about kGrainElements elements.
-inline int64_t task_grain(int64_t n, int64_t inner, int64_t lanes) {
-  const int64_t per_task = inner == 1 ? n : n * std::min(inner, lanes);
+inline int64_t task_grain(int64_t n, int64_t inner) {
+  const int64_t per_task = inner == 1 ? n : n * std::min(inner, kBlock);
   return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(per_task, 1));
 }
 
@@ -206,7 +216,7 @@ void softmax_forward(const Tensor& y, const Tensor& x, int64_t outer, int64_t n,
   CHORUS_DISPATCH_FLOAT(x.dtype(), T, [&] {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    parallel_for(0, task_count(outer, inner, kLanes<T>), task_grain(n, inner, kLanes<T>),
+    parallel_for(0, task_count(outer, inner), task_grain(n, inner),
                  [&](int64_t t0, int64_t t1) { forward_tasks(px, py, t0, t1, n, inner, log); });
   });
 }
@@ -218,9 +228,9 @@ void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_
     const T* pg = g.data<T>();
     const T* py = y.data<T>();
     T* pgx = gx.data<T>();
-    parallel_for(
-        0, task_count(outer, inner, kLanes<T>), task_grain(n, inner, kLanes<T>),
-        [&](int64_t t0, int64_t t1) { backward_tasks(pg, py, pgx, t0, t1, n, inner, log); });
+    parallel_for(0, task_count(outer, inner), task_grain(n, inner), [&](int64_t t0, int64_t t1) {
+      backward_tasks(pg, py, pgx, t0, t1, n, inner, log);
+    });
   });
 }
 
