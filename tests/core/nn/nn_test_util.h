@@ -1,12 +1,14 @@
 // Helpers for the nn tests: a gradient check over a module's parameters (gradcheck() in
-// core/autograd only sees the function's inputs, and a module's parameters are members), and
-// bitwise tensor equality.
+// core/autograd only sees the function's inputs, and a module's parameters are members),
+// bitwise tensor equality, and a scratch directory.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -82,14 +84,6 @@ inline ::testing::AssertionResult BitwiseEqual(const Tensor& a, const Tensor& b)
   }
   return ::testing::AssertionSuccess();
 }
-
-}  // namespace chorus::testing
-
-#include <stdlib.h>
-
-#include <filesystem>
-
-namespace chorus::testing {
 
 // A temporary directory removed with everything in it when the object goes.
 class ScratchDir {

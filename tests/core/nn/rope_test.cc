@@ -125,16 +125,15 @@ TEST(RopeTest, MatchesPyTorch) {
         testing::from(c.at("x").get<std::vector<double>>(), shape).set_requires_grad(true);
     Tensor y;
     if (c.at("offset").is_null()) {
-      const Tensor pos = Tensor::from_vector<int64_t>(
-          c.at("positions").is_array() && c.at("positions")[0].is_array()
-              ? [&] {
-                  std::vector<int64_t> v;
-                  for (const json& row : c.at("positions"))
-                    for (const json& e : row) v.push_back(e.get<int64_t>());
-                  return v;
-                }()
-              : c.at("positions").get<std::vector<int64_t>>(),
-          c.at("positions_shape").get<Shape>());
+      std::vector<int64_t> flat;  // [L] or [B, L] nested lists, flattened row-major
+      for (const json& e : c.at("positions")) {
+        if (e.is_array()) {
+          for (const json& v : e) flat.push_back(v.get<int64_t>());
+        } else {
+          flat.push_back(e.get<int64_t>());
+        }
+      }
+      const Tensor pos = Tensor::from_vector<int64_t>(flat, c.at("positions_shape").get<Shape>());
       y = apply_rope(x, pos, base);
     } else {
       y = apply_rope(x, c.at("offset").get<int64_t>(), base);
