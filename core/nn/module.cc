@@ -151,12 +151,25 @@ void Module::train(bool on) {
   for (auto& [_, child] : children_) child->train(on);
 }
 
+namespace {
+
+// Points a parameter or buffer at converted data in place. The gradient accumulator is
+// dropped too: it records the dtype gradients are cast to, and a graph still alive from
+// before (e.g. a clone() of the parameter) would otherwise keep the old one in use for new
+// graphs, delivering gradients of the old dtype.
+void replace_data(const Tensor& t, const Tensor& converted) {
+  t.set_data(converted);
+  if (t.grad().defined()) t.set_grad(Tensor());
+  if (t.impl()->autograd) t.impl()->autograd->grad_accumulator.reset();
+}
+
+}  // namespace
+
 void Module::to(DType dtype) {
   for (auto& [_, t] : state_dict()) {
     if (is_floating(t.dtype()) && t.dtype() != dtype) {
       autograd::NoGradGuard no_grad;
-      t.set_data(t.detach().to(dtype));
-      if (t.grad().defined()) t.set_grad(Tensor());
+      replace_data(t, t.detach().to(dtype));
     }
   }
 }
@@ -165,8 +178,7 @@ void Module::to(Device device) {
   for (auto& [_, t] : state_dict()) {
     if (t.device() != device) {
       autograd::NoGradGuard no_grad;
-      t.set_data(t.detach().to(device));
-      if (t.grad().defined()) t.set_grad(Tensor());
+      replace_data(t, t.detach().to(device));
     }
   }
 }
