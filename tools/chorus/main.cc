@@ -16,11 +16,14 @@ void print_version() {
 }
 
 void print_usage() {
-  std::cout << "usage: chorus <command> [options]\n\n"
-               "commands:\n"
-               "  demo [--steps N] [--threads N]   train a small MLP on Fashion-MNIST (CPU) and\n"
-               "                                   print its loss falling\n"
-               "  --version                        print version and build flags\n";
+  std::cout
+      << "usage: chorus <command> [options]\n\n"
+         "commands:\n"
+         "  demo [--steps N] [--threads N]   train a small MLP on Fashion-MNIST (CPU) and\n"
+         "                                   print its loss falling\n"
+         "  lm [--ffn dense|moe] [...]        train a small causal language model on English\n"
+         "                                   text (Debian's fortunes); --help for options\n"
+         "  --version                        print version and build flags\n";
 }
 
 }  // namespace
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "demo") return chorus::cli::run_demo(args);
+    if (command == "lm") return chorus::cli::run_lm(args);
   } catch (const std::exception& e) {
     std::cerr << "chorus " << command << ": " << e.what() << "\n";
     return 1;
