@@ -32,8 +32,8 @@ void for_rows(const Tensor& rows, Body&& body) {
 // a replaces b when it is more extreme or NaN; a NaN already in b stays (NaN propagates).
 template <bool kMax, class V>
 CHORUS_SIMD_INLINE V pick(V a, V b) {
-  if constexpr (kMax) return (a > b) | (a != a) ? a : b;
-  return (a < b) | (a != a) ? a : b;
+  if constexpr (kMax) return ((a > b) | (a != a)) ? a : b;
+  return ((a < b) | (a != a)) ? a : b;
 }
 
 template <bool kMax, class T>
