@@ -120,7 +120,9 @@ absl::Status Trainer::run(const std::function<MicroBatch(int64_t, int64_t)>& mic
   if (ec) return absl::InternalError(absl::StrCat(options_.run_dir, ": ", ec.message()));
   model_.train();
   const int64_t n = options_.grad_accumulation;
-  while (step_ < options_.max_steps) {
+  const int64_t last = options_.stop_after > 0 ? std::min(options_.stop_after, options_.max_steps)
+                                               : options_.max_steps;
+  while (step_ < last) {
     const auto start = std::chrono::steady_clock::now();
     scheduler_.apply(step_);
     double loss_sum = 0;
@@ -166,7 +168,7 @@ absl::Status Trainer::run(const std::function<MicroBatch(int64_t, int64_t)>& mic
       return absl::InternalError(absl::StrCat("training step ", step_ + 1, ": ", e.what()));
     }
     const bool periodic = options_.checkpoint_every > 0 && step_ % options_.checkpoint_every == 0;
-    if (periodic || step_ == options_.max_steps) {
+    if (periodic || step_ == last) {
       auto dir = save_checkpoint();
       if (!dir.ok()) return dir.status();
     }

@@ -41,7 +41,9 @@ struct MicroBatch {
 };
 
 struct TrainerOptions {
-  int64_t max_steps = 0;
+  int64_t max_steps = 0;   // the run's length (schedules are laid out over it)
+  int64_t stop_after = 0;  // > 0: return after this step (with a checkpoint), e.g. to split a
+                           // run into several processes
   int64_t grad_accumulation = 1;
   double clip_grad_norm = 0.0;  // 0 disables clipping (the norm is still logged)
   optim::Schedule schedule;     // total_steps 0: constant learning rate

@@ -26,6 +26,7 @@ namespace {
 
 struct LmOptions {
   int64_t steps = 300;
+  int64_t stop_after = 0;
   std::string ffn = "dense";  // dense | moe
   int64_t width = 128, depth = 4, heads = 4, seq = 128, batch = 16;
   int64_t experts = 8, top_k = 2, expert_hidden = 256;
@@ -55,6 +56,8 @@ bool parse(const std::vector<std::string>& args, LmOptions& o) {
     bool ok = true;
     if (a == "--steps")
       ok = next(o.steps);
+    else if (a == "--stop-after")
+      ok = next(o.stop_after);
     else if (a == "--ffn")
       ok = next(o.ffn) && (o.ffn == "dense" || o.ffn == "moe");
     else if (a == "--width")
@@ -99,7 +102,8 @@ bool parse(const std::vector<std::string>& args, LmOptions& o) {
                 << "usage: chorus lm [--ffn dense|moe] [--steps N] [--width D] [--depth N]\n"
                    "  [--heads N] [--seq L] [--batch B] [--experts E] [--top-k K]\n"
                    "  [--expert-hidden F] [--lr X] [--eval-every N] [--checkpoint-every N]\n"
-                   "  [--seed S] [--run-dir DIR] [--corpus DIR] [--resume] [--threads N]\n";
+                   "  [--seed S] [--run-dir DIR] [--corpus DIR] [--resume] [--threads N]\n"
+                   "  [--stop-after N]   (end this process after step N, checkpointed)\n";
       return false;
     }
   }
@@ -155,6 +159,7 @@ int run_lm(const std::vector<std::string>& args) {
 
   train::TrainerOptions topt;
   topt.max_steps = o.steps;
+  topt.stop_after = o.stop_after;
   topt.clip_grad_norm = 1.0;
   topt.schedule = {optim::Decay::kCosine, std::min<int64_t>(50, o.steps / 10), o.steps, 0.1};
   topt.log_every = 10;
