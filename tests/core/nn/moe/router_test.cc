@@ -143,6 +143,13 @@ TEST(Router, UpdateBiasFollowsSignOfLoadGap) {
   router.update_bias(Tensor::from_vector<int64_t>({9, 1, 6, 4, 0}, {5}));
   EXPECT_EQ(router.expert_bias.to_vector<double>(), (std::vector<double>{-1, 1, -1, 0, 1}));
   EXPECT_THROW(router.update_bias(Tensor::from_vector<int64_t>({1, 2}, {2})), Error);
+  // After a conversion to bf16 the bias comes back to f32, so small steps are not lost.
+  router.to(DType::kBF16);
+  Tensor buffer = router.named_buffers()[0].second;
+  router.update_bias(Tensor::from_vector<int64_t>({9, 1, 6, 4, 0}, {5}));
+  EXPECT_EQ(buffer.dtype(), DType::kF32);
+  EXPECT_EQ(router.expert_bias.dtype(), DType::kF32);
+  EXPECT_EQ(buffer.to_vector<double>(), (std::vector<double>{-1.5, 1.5, -1.5, 0, 1.5}));
   Router plain(small_config(ScoreFunction::kSoftmax, false));
   EXPECT_FALSE(plain.expert_bias.defined());
   EXPECT_THROW(plain.update_bias(Tensor::zeros({5})), Error);
