@@ -75,8 +75,10 @@ void Router::update_bias(const Tensor& tokens_per_expert) {
     const double gap = mean - load[i];
     bias[i] += config_.bias_update_rate * static_cast<double>((gap > 0) - (gap < 0));
   }
-  autograd::NoGradGuard no_grad;
-  expert_bias.copy_(Tensor::from_doubles(bias, expert_bias.shape(), expert_bias.dtype()));
+  // Steps of γ = 1e-3 on biases near 0.5 vanish in bf16 (spacing 2^-8), so after a
+  // Module::to(bf16) the bias goes back to f32 (in place: every handle sees it).
+  const DType dtype = expert_bias.dtype() == DType::kF64 ? DType::kF64 : DType::kF32;
+  expert_bias.set_data(Tensor::from_doubles(bias, expert_bias.shape(), dtype));
 }
 
 }  // namespace chorus::nn::moe

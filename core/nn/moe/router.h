@@ -56,7 +56,8 @@ class Router : public Module {
 
   // bias_i += γ · sign(mean_load - load_i) for the loads `tokens_per_expert` (integer or
   // floating [E]: assignments each expert received since the last update). Not recorded by
-  // autograd. Throws unless bias balancing is enabled.
+  // autograd. Throws unless bias balancing is enabled. The bias is kept in f32 (or f64): a
+  // bias converted to a 16-bit float by Module::to() returns to f32 here.
   void update_bias(const Tensor& tokens_per_expert);
 
   const RouterConfig& config() const { return config_; }
