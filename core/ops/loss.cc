@@ -52,7 +52,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
   }
 
   const DType compute = ops_internal::kernel_dtype(logits.dtype());
-  Tensor x = as_matrix(logits, n, c, compute);
+  // bf16 logits stay bf16: the kernels widen a row at a time (no f32 copy of the logits).
+  const DType io = logits.dtype() == DType::kBF16 ? logits.dtype() : compute;
+  Tensor x = as_matrix(logits, n, c, io);
   Tensor loss = Tensor::empty({n}, compute, logits.device());
   Tensor lse = Tensor::empty({n}, compute, logits.device());
   cpu::cross_entropy_forward(loss, lse, x, t, options.ignore_index, eps);
@@ -74,14 +76,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
     }
     out = Tensor::full({}, total, logits.dtype(), logits.device());
   }
-  // Saves the logits themselves (for bf16 logits that is half the memory of the f32 copy the
-  // kernel read; backward converts again), the targets and the per-row log-sum-exp: backward
+  // Saves the logits themselves (no copy), the targets and the per-row log-sum-exp: backward
   // recomputes the softmax with one exp per element.
   autograd::record("cross_entropy", {logits}, {out},
                    [xs = logits.detach(), t, lse, factor, eps, ignore = options.ignore_index,
-                    compute, n, c](const Grads& g) {
-                     Tensor x = as_matrix(xs, n, c, compute);
-                     Tensor gx = Tensor::empty(xs.shape(), compute, xs.device());
+                    compute, io, n, c](const Grads& g) {
+                     Tensor x = as_matrix(xs, n, c, io);
+                     Tensor gx = Tensor::empty(xs.shape(), io, xs.device());
                      cpu::cross_entropy_backward(gx.as_strided({n, c}, {c, 1}, 0),
                                                  ops_internal::contiguous_raw(g[0], compute),
                                                  factor, x, t, lse, ignore, eps);

@@ -49,6 +49,12 @@ Tensor as_rows(const Tensor& t, int64_t d, DType dtype) {
 
 Tensor undefined_unless(bool cond, const Tensor& t) { return cond ? t : Tensor(); }
 
+// The dtype the big operands (x, y, g, gx) travel in: bf16 stays bf16 (the kernels widen a
+// row at a time, so no f32 copy of x is made), anything else goes to the compute dtype.
+DType io_dtype(DType x, DType compute) {
+  return x == DType::kBF16 && compute == DType::kF32 ? x : compute;
+}
+
 // A fresh contiguous tensor viewed as [rows, d] (undefined stays undefined).
 Tensor rows_view(const Tensor& t, int64_t d) {
   if (!t.defined()) return t;
@@ -61,16 +67,17 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                   const Tensor& bias, double eps) {
   const DType compute = check_operands("layer_norm", x, normalized_shape, weight, bias);
   const int64_t d = shape_numel(normalized_shape);
-  Tensor xr = as_rows(x, d, compute);
+  const DType io = io_dtype(x.dtype(), compute);
+  Tensor xr = as_rows(x, d, io);
   const int64_t rows = xr.shape()[0];
-  Tensor y = Tensor::empty(xr.shape(), compute, x.device());
+  Tensor y = Tensor::empty(xr.shape(), io, x.device());
   Tensor mean = Tensor::empty({rows}, compute, x.device());
   Tensor rstd = Tensor::empty({rows}, compute, x.device());
   cpu::layer_norm_forward(y, mean, rstd, xr, flat_or_none(weight, compute),
                           flat_or_none(bias, compute), eps);
   Tensor out =
       ops_internal::cast_raw(y.as_strided(x.shape(), contiguous_strides(x.shape()), 0), x.dtype());
-  // Saves x itself (no copy when it already is a contiguous compute-dtype tensor) and the
+  // Saves x itself (no copy when it already is contiguous in its kernel dtype) and the
   // per-row statistics, so backward needs no recomputation of mean/rstd.
   autograd::record(
       "layer_norm", {x, weight, bias}, {out},
@@ -78,12 +85,13 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
        nshape = normalized_shape, d, compute, need_x = x.requires_grad(),
        need_w = weight.defined() && weight.requires_grad(),
        need_b = bias.defined() && bias.requires_grad()](const Grads& g) {
-        Tensor gx = undefined_unless(need_x, Tensor::empty(xs.shape(), compute, xs.device()));
+        const DType io = io_dtype(xs.dtype(), compute);
+        Tensor gx = undefined_unless(need_x, Tensor::empty(xs.shape(), io, xs.device()));
         Tensor gw = undefined_unless(need_w, Tensor::empty(nshape, compute, xs.device()));
         Tensor gb = undefined_unless(need_b, Tensor::empty(nshape, compute, xs.device()));
         cpu::layer_norm_backward(rows_view(gx, d), flat_or_none(gw, compute),
-                                 flat_or_none(gb, compute), as_rows(g[0], d, compute),
-                                 as_rows(xs, d, compute), mean, rstd, flat_or_none(ws, compute));
+                                 flat_or_none(gb, compute), as_rows(g[0], d, io),
+                                 as_rows(xs, d, io), mean, rstd, flat_or_none(ws, compute));
         return Grads{gx, gw, gb};
       });
   return out;
@@ -95,8 +103,9 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
                                        : Shape{};
   const DType compute = check_operands("rms_norm", x, shape, weight, Tensor());
   const int64_t d = shape_numel(shape);
-  Tensor xr = as_rows(x, d, compute);
-  Tensor y = Tensor::empty(xr.shape(), compute, x.device());
+  const DType io = io_dtype(x.dtype(), compute);
+  Tensor xr = as_rows(x, d, io);
+  Tensor y = Tensor::empty(xr.shape(), io, x.device());
   Tensor rstd = Tensor::empty({xr.shape()[0]}, compute, x.device());
   cpu::rms_norm_forward(y, rstd, xr, flat_or_none(weight, compute), eps);
   Tensor out =
@@ -106,12 +115,12 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
       [xs = x.detach(), ws = weight.defined() ? weight.detach() : Tensor(), rstd, d, compute,
        need_x = x.requires_grad(),
        need_w = weight.defined() && weight.requires_grad()](const Grads& g) {
-        Tensor gx = undefined_unless(need_x, Tensor::empty(xs.shape(), compute, xs.device()));
+        const DType io = io_dtype(xs.dtype(), compute);
+        Tensor gx = undefined_unless(need_x, Tensor::empty(xs.shape(), io, xs.device()));
         Tensor gw = undefined_unless(
             need_w, Tensor::empty(ws.defined() ? ws.shape() : Shape{d}, compute, xs.device()));
-        cpu::rms_norm_backward(rows_view(gx, d), flat_or_none(gw, compute),
-                               as_rows(g[0], d, compute), as_rows(xs, d, compute), rstd,
-                               flat_or_none(ws, compute));
+        cpu::rms_norm_backward(rows_view(gx, d), flat_or_none(gw, compute), as_rows(g[0], d, io),
+                               as_rows(xs, d, io), rstd, flat_or_none(ws, compute));
         return Grads{gx, gw};
       });
   return out;

@@ -25,15 +25,21 @@ Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log) {
     if (i > d) inner *= x.shape()[i];
   }
   const DType compute = ops_internal::kernel_dtype(x.dtype());
-  Tensor y = Tensor::empty(x.shape(), compute, x.device());
-  cpu::softmax_forward(y, ops_internal::contiguous_raw(x, compute), outer, n, inner, log);
+  // bf16 rows are widened to f32 inside the kernel, a row at a time: no f32 copy of x.
+  auto io_dtype = [compute, inner](DType d) {
+    return d == DType::kBF16 && inner == 1 ? d : compute;
+  };
+  const DType io = io_dtype(x.dtype());
+  Tensor y = Tensor::empty(x.shape(), io, x.device());
+  cpu::softmax_forward(y, ops_internal::contiguous_raw(x, io), outer, n, inner, log);
   Tensor out = ops_internal::cast_raw(y, x.dtype());
   // The output (in its own dtype, like PyTorch) is all backward needs.
   autograd::record(
-      name, {x}, {out}, [saved = out.detach(), compute, outer, n, inner, log](const Grads& g) {
-        Tensor gx = Tensor::empty(saved.shape(), compute, saved.device());
-        cpu::softmax_backward(gx, ops_internal::contiguous_raw(g[0], compute),
-                              ops_internal::contiguous_raw(saved, compute), outer, n, inner, log);
+      name, {x}, {out},
+      [saved = out.detach(), io = io_dtype(out.dtype()), outer, n, inner, log](const Grads& g) {
+        Tensor gx = Tensor::empty(saved.shape(), io, saved.device());
+        cpu::softmax_backward(gx, ops_internal::contiguous_raw(g[0], io),
+                              ops_internal::contiguous_raw(saved, io), outer, n, inner, log);
         return Grads{gx};
       });
   return out;

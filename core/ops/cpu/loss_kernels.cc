@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/ops/cpu/row_io.h"
 #include "core/ops/cpu/row_ops.h"
 #include "core/tensor/dispatch.h"
 #include "core/tensor/parallel.h"
@@ -109,13 +110,25 @@ int64_t row_grain(int64_t c) {
 
 }  // namespace
 
+// bf16 logits (and gradient) rows are staged through f32 scratch rows (row_io.h): the
+// kernel then runs one row at a time on the scratch copy.
 void cross_entropy_forward(const Tensor& loss, const Tensor& lse, const Tensor& logits,
                            const Tensor& targets, int64_t ignore_index, double smoothing) {
   const Problem pb{logits.shape()[0], logits.shape()[1], ignore_index, targets.data<int64_t>()};
-  CHORUS_DISPATCH_FLOAT(logits.dtype(), T, [&] {
+  dispatch_rows(loss.dtype(), [&]<class T>() {
+    T* pl = loss.data<T>();
+    T* plse = lse.data<T>();
+    const T eps = static_cast<T>(smoothing);
     parallel_for(0, pb.n, row_grain(pb.c), [&](int64_t r0, int64_t r1) {
-      forward_rows(pb, logits.data<T>(), loss.data<T>(), lse.data<T>(), static_cast<T>(smoothing),
-                   r0, r1);
+      if (logits.dtype() != DType::kBF16) {
+        return forward_rows(pb, logits.data<T>(), pl, plse, eps, r0, r1);
+      }
+      RowIn<T> in(logits, pb.c);
+      for (int64_t r = r0; r < r1; ++r) {
+        const Problem row{1, pb.c, pb.ignore_index, pb.targets + r};
+        const bool ignored = pb.targets[r] == pb.ignore_index;
+        forward_rows(row, ignored ? nullptr : in(r), pl + r, plse + r, eps, 0, 1);
+      }
     });
   });
 }
@@ -125,10 +138,23 @@ void cross_entropy_backward(const Tensor& gx, const Tensor& grad, double factor,
                             int64_t ignore_index, double smoothing) {
   const Problem pb{logits.shape()[0], logits.shape()[1], ignore_index, targets.data<int64_t>()};
   const bool per_row = grad.numel() == pb.n;
-  CHORUS_DISPATCH_FLOAT(logits.dtype(), T, [&] {
+  dispatch_rows(lse.dtype(), [&]<class T>() {
+    const T* plse = lse.data<T>();
+    const T* pg = grad.data<T>();
+    const T f = static_cast<T>(factor), eps = static_cast<T>(smoothing);
     parallel_for(0, pb.n, row_grain(pb.c), [&](int64_t r0, int64_t r1) {
-      backward_rows(pb, logits.data<T>(), lse.data<T>(), gx.data<T>(), grad.data<T>(), per_row,
-                    static_cast<T>(factor), static_cast<T>(smoothing), r0, r1);
+      if (logits.dtype() != DType::kBF16) {
+        return backward_rows(pb, logits.data<T>(), plse, gx.data<T>(), pg, per_row, f, eps, r0, r1);
+      }
+      RowIn<T> in(logits, pb.c);
+      RowOut<T> out(gx, pb.c);
+      for (int64_t r = r0; r < r1; ++r) {
+        const Problem row{1, pb.c, pb.ignore_index, pb.targets + r};
+        const bool ignored = pb.targets[r] == pb.ignore_index;
+        backward_rows(row, ignored ? nullptr : in(r), plse + r, out.begin(r), per_row ? pg + r : pg,
+                      /*per_row=*/false, f, eps, 0, 1);
+        out.end(r);
+      }
     });
   });
 }

@@ -1,6 +1,7 @@
-// CPU kernels behind core/ops/loss.h. logits are contiguous [n, c] in the compute dtype
-// (f32/f64); targets are contiguous i64 [n], each in [0, c) or equal to ignore_index (the
-// front-end checks); loss and lse are [n].
+// CPU kernels behind core/ops/loss.h. logits (and their gradient) are contiguous [n, c] in the
+// compute dtype (f32/f64) or bf16 (computed in f32 a row at a time); targets are contiguous
+// i64 [n], each in [0, c) or equal to ignore_index (the front-end checks); loss, lse and the
+// incoming gradient are in the compute dtype.
 #pragma once
 
 #include "core/tensor/tensor.h"

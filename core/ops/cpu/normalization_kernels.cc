@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/ops/cpu/row_io.h"
 #include "core/ops/cpu/row_ops.h"
 #include "core/tensor/dispatch.h"
 #include "core/tensor/parallel.h"
@@ -124,16 +125,29 @@ int64_t row_grain(int64_t d) {
   return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(d, 1));
 }
 
+// x, y (and g, gx in backward) may be bf16 (with T = float): their rows are then staged
+// through f32 scratch rows (row_io.h) and the kernel runs one row at a time.
 void forward(bool rms, const Tensor& y, const Tensor& mean, const Tensor& rstd, const Tensor& x,
              const Tensor& weight, const Tensor& bias, double eps) {
   const int64_t rows = x.shape()[0], d = x.shape()[1];
   if (rows == 0) return;
-  CHORUS_DISPATCH_FLOAT(x.dtype(), T, [&] {
-    const Rows<T> a{x.data<T>(),          ptr_or_null<T>(weight),
-                    ptr_or_null<T>(bias), mean.defined() ? mean.data<T>() : nullptr,
-                    rstd.data<T>(),       d};
+  dispatch_rows(x.dtype(), [&]<class T>() {
+    const Rows<T> a{x.dtype() == DType::kBF16 ? nullptr : x.data<T>(),
+                    ptr_or_null<T>(weight),
+                    ptr_or_null<T>(bias),
+                    mean.defined() ? mean.data<T>() : nullptr,
+                    rstd.data<T>(),
+                    d};
+    const T e = static_cast<T>(eps);
     parallel_for(0, rows, row_grain(d), [&](int64_t r0, int64_t r1) {
-      forward_rows(rms, a, y.data<T>(), r0, r1, static_cast<T>(eps));
+      if (a.x) return forward_rows(rms, a, y.data<T>(), r0, r1, e);
+      RowIn<T> in(x, d);
+      RowOut<T> out(y, d);
+      for (int64_t r = r0; r < r1; ++r) {
+        const Rows<T> row{in(r), a.w, a.b, a.mean ? a.mean + r : nullptr, a.rstd + r, d};
+        forward_rows(rms, row, out.begin(r), 0, 1, e);
+        out.end(r);
+      }
     });
   });
 }
@@ -144,26 +158,40 @@ void backward(bool rms, const Tensor& gx, const Tensor& gweight, const Tensor& g
               const Tensor& g, const Tensor& x, const Tensor& mean, const Tensor& rstd,
               const Tensor& weight) {
   const int64_t rows = x.shape()[0], d = x.shape()[1];
-  CHORUS_DISPATCH_FLOAT(x.dtype(), T, [&] {
-    const Rows<T> a{x.data<T>(),    ptr_or_null<T>(weight),
-                    nullptr,        mean.defined() ? mean.data<T>() : nullptr,
-                    rstd.data<T>(), d};
-    T* pgx = gx.defined() ? gx.data<T>() : nullptr;
-    const T* pg = g.data<T>();
+  dispatch_rows(x.dtype(), [&]<class T>() {
+    const bool staged = x.dtype() == DType::kBF16;
+    const Rows<T> a{staged ? nullptr : x.data<T>(),
+                    ptr_or_null<T>(weight),
+                    nullptr,
+                    mean.defined() ? mean.data<T>() : nullptr,
+                    rstd.data<T>(),
+                    d};
+    // Rows [r0, r1), accumulating parameter gradients into pw/pb (may be null).
+    auto run = [&](int64_t r0, int64_t r1, T* pw, T* pb) {
+      if (!staged) {
+        return backward_rows(rms, a, g.data<T>(), r0, r1, gx.defined() ? gx.data<T>() : nullptr, pw,
+                             pb);
+      }
+      RowIn<T> in_g(g, d), in_x(x, d);
+      RowOut<T> out(gx.defined() ? gx : g, d);  // g only stands in when gx is not wanted
+      for (int64_t r = r0; r < r1; ++r) {
+        const Rows<T> row{in_x(r), a.w, nullptr, a.mean ? a.mean + r : nullptr, a.rstd + r, d};
+        backward_rows(rms, row, in_g(r), 0, 1, gx.defined() ? out.begin(r) : nullptr, pw, pb);
+        if (gx.defined()) out.end(r);
+      }
+    };
     const bool need_w = gweight.defined(), need_b = gbias.defined();
     if (!need_w && !need_b) {
-      parallel_for(0, rows, row_grain(d), [&](int64_t r0, int64_t r1) {
-        backward_rows(rms, a, pg, r0, r1, pgx, nullptr, nullptr);
-      });
+      parallel_for(0, rows, row_grain(d),
+                   [&](int64_t r0, int64_t r1) { run(r0, r1, nullptr, nullptr); });
       return;
     }
     const int64_t chunks = std::clamp<int64_t>(rows * d / kGrainElements, 1, num_threads());
     std::vector<T> partial(static_cast<size_t>(chunks * d * 2), T(0));
     parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
-        T* pw = need_w ? partial.data() + c * d : nullptr;
-        T* pb = need_b ? partial.data() + (chunks + c) * d : nullptr;
-        backward_rows(rms, a, pg, rows * c / chunks, rows * (c + 1) / chunks, pgx, pw, pb);
+        run(rows * c / chunks, rows * (c + 1) / chunks, need_w ? partial.data() + c * d : nullptr,
+            need_b ? partial.data() + (chunks + c) * d : nullptr);
       }
     });
     for (int k = 0; k < 2; ++k) {

@@ -1,6 +1,7 @@
 // CPU kernels behind core/ops/normalization.h. x, y, g, gx are contiguous 2-D [rows, d] in the
-// compute dtype (f32/f64); weight, bias, gweight, gbias are contiguous [d] or undefined;
-// mean and rstd are [rows]. An undefined output of a backward kernel is not computed.
+// compute dtype (f32/f64), or all bf16 (computed in f32 a row at a time); weight, bias,
+// gweight, gbias are contiguous [d] and mean, rstd are [rows], in the compute dtype (f32 for
+// bf16). An undefined weight/bias means none; an undefined backward output is not computed.
 #pragma once
 
 #include "core/tensor/tensor.h"

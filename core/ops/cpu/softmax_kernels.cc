@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/ops/cpu/row_io.h"
 #include "core/ops/cpu/row_ops.h"
 #include "core/tensor/dispatch.h"
 #include "core/tensor/parallel.h"
@@ -213,6 +214,18 @@ inline int64_t task_grain(int64_t n, int64_t inner) {
 void softmax_forward(const Tensor& y, const Tensor& x, int64_t outer, int64_t n, int64_t inner,
                      bool log) {
   if (outer * n * inner == 0) return;
+  if (x.dtype() == DType::kBF16) {
+    CHORUS_CHECK(inner == 1 && y.dtype() == DType::kBF16, "softmax kernel: bf16 only by rows");
+    parallel_for(0, outer, task_grain(n, 1), [&](int64_t r0, int64_t r1) {
+      RowIn<float> in(x, n);
+      RowOut<float> out(y, n);
+      for (int64_t r = r0; r < r1; ++r) {
+        forward_tasks(in(r), out.begin(r), 0, 1, n, 1, log);
+        out.end(r);
+      }
+    });
+    return;
+  }
   CHORUS_DISPATCH_FLOAT(x.dtype(), T, [&] {
     const T* px = x.data<T>();
     T* py = y.data<T>();
@@ -224,6 +237,19 @@ void softmax_forward(const Tensor& y, const Tensor& x, int64_t outer, int64_t n,
 void softmax_backward(const Tensor& gx, const Tensor& g, const Tensor& y, int64_t outer, int64_t n,
                       int64_t inner, bool log) {
   if (outer * n * inner == 0) return;
+  if (y.dtype() == DType::kBF16) {
+    CHORUS_CHECK(inner == 1 && g.dtype() == DType::kBF16 && gx.dtype() == DType::kBF16,
+                 "softmax kernel: bf16 only by rows");
+    parallel_for(0, outer, task_grain(n, 1), [&](int64_t r0, int64_t r1) {
+      RowIn<float> in_g(g, n), in_y(y, n);
+      RowOut<float> out(gx, n);
+      for (int64_t r = r0; r < r1; ++r) {
+        backward_tasks(in_g(r), in_y(r), out.begin(r), 0, 1, n, 1, log);
+        out.end(r);
+      }
+    });
+    return;
+  }
   CHORUS_DISPATCH_FLOAT(y.dtype(), T, [&] {
     const T* pg = g.data<T>();
     const T* py = y.data<T>();

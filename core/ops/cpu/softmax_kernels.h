@@ -1,6 +1,7 @@
 // CPU kernels behind core/ops/softmax.h. Every tensor is contiguous in the compute dtype
 // (f32/f64) and viewed as [outer, n, inner], normalised over n. inner == 1 (the last dim)
-// takes the row path; otherwise columns are processed a vector at a time.
+// takes the row path, which also accepts bf16 tensors throughout (computed in f32 a row at a
+// time); otherwise blocks of columns walk down the rows.
 #pragma once
 
 #include "core/tensor/tensor.h"

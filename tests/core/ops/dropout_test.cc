@@ -35,6 +35,26 @@ TEST(Dropout, MaskIsThePhiloxStream) {
   EXPECT_FALSE(AllClose(dropout(x, p, true, gen), y));
 }
 
+TEST(Dropout, VectorPathMatchesTheStreamAcrossCounterCarries) {
+  // Large enough for the 32-element vector path, with a 64-bit seed and an offset whose low
+  // 32 bits wrap inside the draw.
+  for (DType dt : {DType::kF32, DType::kF64}) {
+    Tensor x = uniform({37, 29}, 0.5, 1.5, dt, 4).set_requires_grad();
+    Generator gen;
+    gen.set_state(0x123456789abcdefull, (uint64_t{1} << 32) - 100);
+    const uint64_t seed = gen.seed(), offset = gen.offset();
+    Tensor out = dropout(x, 0.6, true, gen);
+    out.backward(Tensor::ones(x.shape(), dt));  // the saved mask, through backward
+    const auto y = out.to_vector<double>(), xv = x.to_vector<double>();
+    const auto gx = x.grad().to_vector<double>();
+    for (size_t i = 0; i < xv.size(); ++i) {
+      const bool keep = uniform_from_word(philox_word(seed, offset, i)) >= 0.6;
+      ASSERT_NEAR(y[i], keep ? xv[i] / 0.4 : 0.0, 1e-6) << i;
+      ASSERT_NEAR(gx[i], keep ? 1 / 0.4 : 0.0, 1e-6) << i;
+    }
+  }
+}
+
 TEST(Dropout, KeepsAboutOneMinusPAndPreservesTheMean) {
   Generator gen(7);
   Tensor x = Tensor::ones({100000});

@@ -101,6 +101,17 @@ TEST(CrossEntropy, Bf16LogitsGiveBf16Loss) {
   Tensor l = cross_entropy(x, t, {.label_smoothing = 0.1});
   ASSERT_EQ(l.dtype(), DType::kBF16);
   EXPECT_NEAR(l.item(), cross_entropy(x.to(DType::kF32), t, {.label_smoothing = 0.1}).item(), 2e-2);
+  // Gradient, with an ignored row.
+  Tensor t2 = targets_of({0, 5, -100, 12, 7, 7, 1, 20}, {8});
+  Tensor xb = x.detach().set_requires_grad(), xf = x.to(DType::kF32).set_requires_grad();
+  Tensor lb = cross_entropy(xb, t2, {.label_smoothing = 0.1, .reduction = Reduction::kNone});
+  Tensor lf = cross_entropy(xf, t2, {.label_smoothing = 0.1, .reduction = Reduction::kNone});
+  EXPECT_TRUE(AllClose(lb, lf, 2e-2, 1e-2));
+  Tensor g = uniform({8}, 0.5, 1.5, DType::kF32, 13);
+  lb.backward(g.to(DType::kBF16));
+  lf.backward(g.to(DType::kBF16).to(DType::kF32));
+  ASSERT_EQ(xb.grad().dtype(), DType::kBF16);
+  EXPECT_TRUE(AllClose(xb.grad(), xf.grad(), 2e-3, 1e-2));
 }
 
 TEST(CrossEntropy, GradientsMatchFiniteDifferences) {

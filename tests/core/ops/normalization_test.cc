@@ -85,6 +85,21 @@ TEST(LayerNorm, Bf16InputGivesBf16CloseToF32) {
       AllClose(r, rms_norm(x.to(DType::kF32), w.to(DType::kBF16).to(DType::kF32)), 2e-2, 8e-3));
 }
 
+TEST(LayerNorm, Bf16GradientsCloseToF32) {
+  Tensor x = uniform({6, 40}, -3, 3, DType::kF32, 24).to(DType::kBF16);
+  Tensor g = uniform({6, 40}, -1, 1, DType::kF32, 25).to(DType::kBF16);
+  for (bool rms : {false, true}) {
+    Tensor xb = x.detach().set_requires_grad(), xf = x.to(DType::kF32).set_requires_grad();
+    Tensor wb = uniform({40}, 0.5, 1.5, DType::kF32, 26).set_requires_grad();
+    Tensor wf = wb.detach().clone().set_requires_grad();
+    (rms ? rms_norm(xb, wb) : layer_norm(xb, {40}, wb)).backward(g);
+    (rms ? rms_norm(xf, wf) : layer_norm(xf, {40}, wf)).backward(g.to(DType::kF32));
+    ASSERT_EQ(xb.grad().dtype(), DType::kBF16);
+    EXPECT_TRUE(AllClose(xb.grad(), xf.grad(), 3e-2, 2e-2)) << rms;
+    EXPECT_TRUE(AllClose(wb.grad(), wf.grad(), 1e-3, 1e-3)) << rms;
+  }
+}
+
 TEST(LayerNorm, GradientsMatchFiniteDifferences) {
   Tensor x = uniform({3, 2, 5}, -2, 2);
   Tensor w = uniform({2, 5}, 0.5, 1.5, DType::kF64, 2), b = uniform({2, 5}, -1, 1, DType::kF64, 3);

@@ -103,6 +103,18 @@ TEST(Softmax, Bf16InputGivesBf16CloseToF32) {
   EXPECT_TRUE(AllClose(log_softmax(x, 0), log_softmax(xf, 0), 1e-2, 8e-3));
 }
 
+TEST(Softmax, Bf16GradientCloseToF32) {
+  for (bool log : {false, true}) {
+    Tensor x = uniform({5, 70}, -3, 3, DType::kF32, 13).to(DType::kBF16).set_requires_grad();
+    Tensor xf = x.detach().to(DType::kF32).set_requires_grad();
+    Tensor g = uniform({5, 70}, -1, 1, DType::kF32, 14);
+    (log ? log_softmax(x, 1) : softmax(x, 1)).backward(g.to(DType::kBF16));
+    (log ? log_softmax(xf, 1) : softmax(xf, 1)).backward(g.to(DType::kBF16).to(DType::kF32));
+    ASSERT_EQ(x.grad().dtype(), DType::kBF16);
+    EXPECT_TRUE(AllClose(x.grad(), xf.grad(), 2e-2, 2e-2)) << log;
+  }
+}
+
 TEST(Softmax, GradientsMatchFiniteDifferences) {
   Tensor x = uniform({3, 4, 5}, -2, 2);
   for (int64_t dim : {0, 1, 2}) {
