@@ -111,7 +111,7 @@ int run_script(const std::string& args) {
 }
 
 TEST(TorchInterop, ChorusReadsFileWrittenByTorch) {
-  if (!have_python()) GTEST_SKIP() << "Debian python3 with torch not found";
+  ASSERT_TRUE(have_python()) << "Debian python3 with torch not found: run tools/install-deps";
   TempDir dir;
   const std::string path = dir.file("torch.safetensors");
   ASSERT_EQ(run_script("write '" + path + "'"), 0);
@@ -119,7 +119,7 @@ TEST(TorchInterop, ChorusReadsFileWrittenByTorch) {
 }
 
 TEST(TorchInterop, TorchReadsFileWrittenByChorus) {
-  if (!have_python()) GTEST_SKIP() << "Debian python3 with torch not found";
+  ASSERT_TRUE(have_python()) << "Debian python3 with torch not found: run tools/install-deps";
   TempDir dir;
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (const RefTensor& ref : kReference) tensors.emplace_back(ref.name, ref_tensor(ref));
