@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <new>
 
 #include "core/tensor/error.h"
@@ -11,15 +13,32 @@
 namespace chorus {
 namespace {
 
+// Under AddressSanitizer every block goes back to free() so that use-after-free is caught.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheBlocks = false;
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+
 class CpuAllocator final : public Allocator {
  public:
   void* allocate(size_t nbytes, Device) override {
-    // aligned_alloc wants a size that is a multiple of the alignment.
-    size_t rounded = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-    if (rounded == 0) rounded = kCpuAlignment;
-    void* ptr = std::aligned_alloc(kCpuAlignment, rounded);
-    CHORUS_CHECK(ptr != nullptr, "out of host memory: asked for ", nbytes, " bytes with ",
-                 current_.load(), " bytes in use");
+    const size_t rounded = block_size(nbytes);
+    void* ptr = nullptr;
+    if (rounded >= kCpuCacheMinBlock) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = cache_.find(rounded);
+      if (it != cache_.end()) {
+        ptr = it->second;
+        cache_.erase(it);
+        cached_ -= static_cast<int64_t>(rounded);
+      }
+    }
+    if (ptr == nullptr) {
+      ptr = std::aligned_alloc(kCpuAlignment, rounded);
+      CHORUS_CHECK(ptr != nullptr, "out of host memory: asked for ", nbytes, " bytes with ",
+                   current_.load(), " bytes in use and ", cached_.load(), " cached");
+    }
     int64_t now = current_.fetch_add(static_cast<int64_t>(nbytes)) + static_cast<int64_t>(nbytes);
     int64_t peak = peak_.load();
     while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
@@ -28,16 +47,42 @@ class CpuAllocator final : public Allocator {
     return ptr;
   }
   void deallocate(void* ptr, size_t nbytes, Device) override {
-    std::free(ptr);
     current_.fetch_sub(static_cast<int64_t>(nbytes));
+    const size_t rounded = block_size(nbytes);
+    if (kCacheBlocks && rounded >= kCpuCacheMinBlock) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + static_cast<int64_t>(rounded) <= kCpuCacheLimit) {
+        cache_.emplace(rounded, ptr);
+        cached_ += static_cast<int64_t>(rounded);
+        return;
+      }
+    }
+    std::free(ptr);
   }
   AllocatorStats stats() const override {
-    return {current_.load(), peak_.load(), count_.load(), 0};
+    return {current_.load(), peak_.load(), count_.load(), cached_.load()};
   }
   void reset_peak() override { peak_.store(current_.load()); }
+  void empty_cache() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [size, ptr] : cache_) std::free(ptr);
+    cache_.clear();
+    cached_ = 0;
+  }
 
  private:
-  std::atomic<int64_t> current_{0}, peak_{0}, count_{0};
+  // aligned_alloc wants a multiple of the alignment; cached sizes are rounded to 64 KiB so
+  // that tensors of nearly the same size share blocks.
+  static size_t block_size(size_t nbytes) {
+    size_t r = (nbytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+    if (r == 0) r = kCpuAlignment;
+    if (r >= kCpuCacheMinBlock) r = (r + 65535) / 65536 * 65536;
+    return r;
+  }
+
+  std::atomic<int64_t> current_{0}, peak_{0}, count_{0}, cached_{0};
+  std::mutex mutex_;
+  std::multimap<size_t, void*> cache_;
 };
 
 CpuAllocator& cpu_allocator() {

@@ -1,8 +1,12 @@
 // Memory allocators, one per device kind.
 //
 // The CPU allocator returns 64-byte aligned blocks (a cache line, and the widest AVX-512
-// vector) and keeps statistics. The CUDA backend registers its caching allocator with
-// set_allocator() when it is built; the tensor layer never includes CUDA headers.
+// vector) and keeps statistics. Blocks of 1 MiB and more are cached when freed and handed out
+// again for a request of the same rounded size: a fresh large block costs a page fault per
+// 4 KiB on first touch, which on VMs is slower than the op writing it. At most
+// kCpuCacheLimit bytes are kept; empty_cache() releases them. The CUDA backend registers its
+// caching allocator with set_allocator() when it is built; the tensor layer never includes CUDA
+// headers.
 #pragma once
 
 #include <cstddef>
@@ -28,9 +32,13 @@ class Allocator {
   virtual void deallocate(void* ptr, size_t nbytes, Device device) = 0;
   virtual AllocatorStats stats() const = 0;
   virtual void reset_peak() = 0;
+  // Returns cached (freed but kept) blocks to the system.
+  virtual void empty_cache() {}
 };
 
 inline constexpr size_t kCpuAlignment = 64;
+inline constexpr size_t kCpuCacheMinBlock = size_t{1} << 20;
+inline constexpr int64_t kCpuCacheLimit = int64_t{2} << 30;
 
 // The allocator for a device kind; throws if none is registered (e.g. CUDA in a CPU build).
 Allocator& allocator_for(Device device);

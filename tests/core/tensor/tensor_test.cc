@@ -31,3 +31,37 @@ TEST(Tensor, CpuAllocatorIsAlignedAndCounts) {
 
 }  // namespace
 }  // namespace chorus
+
+namespace chorus {
+namespace {
+
+TEST(CpuAllocator, ReusesLargeBlocksAndEmptiesTheCache) {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kCaches = false;  // the sanitizer build frees every block
+#else
+  constexpr bool kCaches = true;
+#endif
+  Allocator& a = allocator_for(Device::cpu());
+  a.empty_cache();
+  const size_t big = 3 * kCpuCacheMinBlock + 100;
+  void* p = a.allocate(big, Device::cpu());
+  a.deallocate(p, big, Device::cpu());
+  if (kCaches) {
+    EXPECT_GE(a.stats().cached_bytes, static_cast<int64_t>(big));
+  } else {
+    EXPECT_EQ(a.stats().cached_bytes, 0);
+  }
+  void* q = a.allocate(big - 50, Device::cpu());  // same rounded size: the cached block
+  if (kCaches) EXPECT_EQ(q, p);
+  EXPECT_EQ(a.stats().cached_bytes, 0);
+  a.deallocate(q, big - 50, Device::cpu());
+  a.empty_cache();
+  EXPECT_EQ(a.stats().cached_bytes, 0);
+  // Small blocks are never cached.
+  void* s = a.allocate(1000, Device::cpu());
+  a.deallocate(s, 1000, Device::cpu());
+  EXPECT_EQ(a.stats().cached_bytes, 0);
+}
+
+}  // namespace
+}  // namespace chorus
