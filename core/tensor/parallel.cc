@@ -14,6 +14,15 @@ namespace {
 
 thread_local bool t_in_parallel_region = false;
 
+// About 20-50 µs of polling before a thread blocks.
+constexpr int kSpinIterations = 20000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 class ThreadPool {
  public:
   explicit ThreadPool(int n) { resize(n); }
@@ -41,8 +50,11 @@ class ThreadPool {
     }
     cv_.notify_all();
     work();
+    // Workers usually finish within microseconds of us: spin briefly before sleeping, since a
+    // futex wake-up costs more than a small kernel.
+    for (int i = 0; i < kSpinIterations && pending_.load() != 0; ++i) cpu_relax();
     std::unique_lock<std::mutex> lock(mutex_);
-    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    done_cv_.wait(lock, [this] { return pending_.load() == 0; });
     task_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -64,11 +76,16 @@ class ThreadPool {
   void worker_loop() {
     uint64_t seen = 0;
     for (;;) {
+      // Spin a little first: back-to-back parallel regions (one per op) then start without a
+      // futex wake-up.
+      for (int i = 0; i < kSpinIterations && generation_.load() == seen && !stopping_.load(); ++i) {
+        cpu_relax();
+      }
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
+        cv_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+        if (stopping_.load()) return;
+        seen = generation_.load();
       }
       work();
       std::lock_guard<std::mutex> lock(mutex_);
@@ -92,9 +109,9 @@ class ThreadPool {
   const std::function<void(int64_t)>* task_ = nullptr;
   int64_t chunks_ = 0;
   std::atomic<int64_t> next_{0};
-  int pending_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
   std::exception_ptr error_;
 };
 
