@@ -6,13 +6,16 @@ faster). GEMM rows also compare against the direct OpenBLAS call measured in the
 Usage: compare.py chorus.json torch.json
 """
 import json
+import re
 import sys
 
 
 def load(path):
     with open(path) as f:
         data = json.load(f)
-    return {b["name"]: b for b in data["benchmarks"] if b.get("run_type", "iteration") != "aggregate"}
+    # Names carry options such as "/min_time:3.000" that the PyTorch script does not print.
+    return {re.sub(r"/min_time:[0-9.]+", "", b["name"]): b for b in data["benchmarks"]
+            if b.get("run_type", "iteration") != "aggregate"}
 
 
 def main():
