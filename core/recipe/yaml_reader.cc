@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,7 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 constexpr size_t kMaxNodes = 200000;
+constexpr uintmax_t kMaxFileBytes = uintmax_t{4} << 20;
 
 // Finds the first line whose indentation contains a tab.
 std::optional<Location> find_tab_indent(std::string_view text, const std::string& file) {
@@ -146,10 +148,20 @@ std::optional<Node> parse_yaml(std::string_view text, const std::string& file, D
 
 std::optional<Node> read_yaml_file(const std::string& path, Diagnostics& diags,
                                    const Location& from) {
+  // Only regular files, and not huge ones: `defaults: [/dev/zero]` must not hang the loader.
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(path, ec);
+  const auto size = regular ? std::filesystem::file_size(path, ec) : 0;
+  const Location& at = from.from_file() || !from.origin.empty() ? from : Location{path, 0, 0, path};
+  if (regular && !ec && size > kMaxFileBytes) {
+    diags.add(at, "",
+              "recipe file '" + path + "' is larger than " + std::to_string(kMaxFileBytes >> 20) +
+                  " MiB");
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.add(from.from_file() || !from.origin.empty() ? from : Location{path, 0, 0, path}, "",
-              "cannot read recipe file '" + path + "'");
+  if (!regular || !in) {
+    diags.add(at, "", "cannot read recipe file '" + path + "'");
     return std::nullopt;
   }
   std::ostringstream text;
