@@ -11,6 +11,8 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 constexpr size_t kMaxNodes = 200000;
+// Aliases repeat text without repeating it in the file: bound the expanded text too.
+constexpr size_t kMaxTextBytes = size_t{16} << 20;
 constexpr uintmax_t kMaxFileBytes = uintmax_t{4} << 20;
 
 // Finds the first line whose indentation contains a tab.
@@ -56,6 +58,13 @@ class Converter {
       case YAML::NodeType::Null:
         return Node::null(loc);
       case YAML::NodeType::Scalar:
+        text_bytes_ += y.Scalar().size();
+        if (text_bytes_ > kMaxTextBytes) {
+          diags_.add(loc, "",
+                     "document expands to more than " + std::to_string(kMaxTextBytes >> 20) +
+                         " MiB of text (aliases?)");
+          return std::nullopt;
+        }
         // yaml-cpp tags non-plain (quoted, block) scalars "!" and plain ones "?".
         return Node::scalar(y.Scalar(), loc, y.Tag() == "!");
       case YAML::NodeType::Sequence: {
@@ -76,6 +85,7 @@ class Converter {
             return std::nullopt;
           }
           const std::string key = kv.first.Scalar();
+          text_bytes_ += key.size();
           if (const MapEntry* previous = map.find_entry(key)) {
             diags_.add(key_loc, "",
                        "key '" + key + "' given twice in one mapping (first at line " +
@@ -103,6 +113,7 @@ class Converter {
   Diagnostics& diags_;
   Location fixed_;  // when set, every node gets this location (command-line values)
   size_t count_ = 0;
+  size_t text_bytes_ = 0;
 };
 
 std::optional<std::vector<YAML::Node>> load_all(std::string_view text, const Location& at,
