@@ -17,6 +17,10 @@ class CrossChecker {
   }
 
   void run() {
+    if (const Node* m = root_.find("modalities"); m && m->is_map() && m->entries().empty()) {
+      diags_.add(m->loc(), "modalities",
+                 "no modalities: name at least one, e.g. image: {plugin: image}");
+    }
     model();
     if (Node* stages = root_.find("stages"); stages && stages->is_list()) {
       std::map<std::string, int> first_line;

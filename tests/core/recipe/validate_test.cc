@@ -172,6 +172,16 @@ TEST(Validate, CrossChecks) {
       << all;
 }
 
+TEST(Validate, ModalitiesMustNameOne) {
+  auto c = check(
+      "modalities: {}\ndata: {manifests: [{path: t.jsonl}]}\n"
+      "stages: [{name: s, kind: instance, steps: 1, optimizer: {lr: 1}, pairs: [[a, b]]}]\n");
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_EQ(c.errors[0],
+            "/recipes/v.yaml:1:13: modalities: no modalities: name at least one, e.g. image: "
+            "{plugin: image}");
+}
+
 TEST(Validate, NullMeansDefaultOrAbsent) {
   auto c = check(std::string(kValid) + "run:\n  device:\n  seed:\ncheckpoint:\n");
   ASSERT_TRUE(c.errors.empty()) << c.errors[0];
