@@ -42,13 +42,15 @@ void finish(LoadResult& result, Node composed, const std::string& file,
             const LoadOptions& options) {
   Diagnostics& diags = result.diagnostics;
   const Field& schema = engine_schema();
+  // A bad override is reported and skipped; the recipe is still checked, so that one run shows
+  // every problem.
   apply_overrides(composed, options.overrides, schema, diags);
-  if (!diags.empty()) return;
   Recipe recipe;
   recipe.file = file;
   recipe.raw = composed;
+  const size_t before = diags.size();
   interpolate(composed, diags);
-  if (!diags.empty()) return;
+  if (diags.size() != before) return;  // unresolved ${...} would only add noise below
 
   ValidateOptions validate_options;
   validate_options.check_files = options.check_files;

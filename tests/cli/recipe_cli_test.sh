@@ -3,22 +3,25 @@
 # every error with file:line, overrides, and the resolved printout.
 set -euo pipefail
 chorus=$1
-fixtures=$2/recipes
+fixtures=$(cd "$2" && pwd)/recipes
 fail() { echo "FAIL: $*"; exit 1; }
 
 out=$("$chorus" recipe check "$fixtures/good/full.yaml") || fail "check of good/full.yaml failed: $out"
 grep -q "^OK: " <<<"$out" || fail "no OK line: $out"
 grep -q "stage:      cluster: 0.5 epochs" <<<"$out" || fail "no cluster stage in summary: $out"
 
-# Several problems at once: two overrides break two keys; both are reported, exit code 1.
+# Several problems at once (two bad values, one misspelt override): all reported, exit code 1.
 set +e
-err=$("$chorus" recipe check "$fixtures/good/full.yaml" stages.2.optimizer.lr=-1 data.batch_size=lots 2>&1)
+err=$("$chorus" recipe check "$fixtures/good/full.yaml" stages.2.optimizer.lr=-1 data.batch_size=lots \
+      model.core.expert=3 2>&1)
 rc=$?
 set -e
 [ $rc = 1 ] || fail "expected exit code 1, got $rc"
 grep -q "stages.2.optimizer.lr: must be > 0, got -1" <<<"$err" || fail "lr error missing: $err"
 grep -q "data.batch_size: expected int, got 'lots'" <<<"$err" || fail "batch_size error missing: $err"
-grep -q "^2 errors$" <<<"$err" || fail "no error count: $err"
+grep -q "override 'model.core.expert=3': 'model.core.expert' is not in the recipe (did you mean 'experts'?)" <<<"$err" ||
+  fail "override error missing: $err"
+grep -q "^3 errors$" <<<"$err" || fail "no error count: $err"
 
 set +e
 err=$("$chorus" recipe check "$fixtures/broken/negative_lr.yaml" 2>&1)
@@ -37,5 +40,6 @@ grep -q "shared_width: 256" <<<"$resolved" || fail "resolved print: $resolved"
 grep -q "path: $fixtures/good/data/train.jsonl" <<<"$resolved" || fail "paths not absolute: $resolved"
 grep -q "keep_last: 2" <<<"$resolved" || fail "checkpoint missing"
 
-"$chorus" recipe schema | grep -q "stages\[\].optimizer.lr  (float, required)" || fail "schema text"
+schema=$("$chorus" recipe schema)
+grep -q "stages\[\].optimizer.lr  (float, required)" <<<"$schema" || fail "schema text"
 echo "recipe CLI: check, errors, print and schema as expected"
