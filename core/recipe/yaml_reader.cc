@@ -36,6 +36,43 @@ std::optional<Location> find_tab_indent(std::string_view text, const std::string
   return std::nullopt;
 }
 
+// YAML admits no C0 control characters but tab, LF and CR (nor DEL); yaml-cpp 0.7 can loop
+// forever on some of them, so they are refused before it sees the text.
+std::optional<Location> find_control_character(std::string_view text, const std::string& file) {
+  int line = 1, column = 1;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) {
+      return Location{file, line, column, ""};
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string hex_byte(std::string_view text, const Location& at) {
+  int line = 1, column = 1;
+  for (char c : text) {
+    if (line == at.line && column == at.column) {
+      static const char* digits = "0123456789abcdef";
+      const auto u = static_cast<unsigned char>(c);
+      return std::string("0x") + digits[u >> 4] + digits[u & 15];
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "?";
+}
+
 class Converter {
  public:
   Converter(std::string file, Diagnostics& diags, Location fixed)
@@ -136,6 +173,10 @@ std::optional<std::vector<YAML::Node>> load_all(std::string_view text, const Loc
 }  // namespace
 
 std::optional<Node> parse_yaml(std::string_view text, const std::string& file, Diagnostics& diags) {
+  if (auto at = find_control_character(text, file)) {
+    diags.add(*at, "", "control character " + hex_byte(text, *at) + " is not allowed in YAML");
+    return std::nullopt;
+  }
   if (auto tab = find_tab_indent(text, file)) {
     diags.add(*tab, "", "tab character in indentation; YAML indents with spaces only");
     return std::nullopt;
@@ -183,6 +224,10 @@ std::optional<Node> read_yaml_file(const std::string& path, Diagnostics& diags,
 std::optional<Node> parse_yaml_value(std::string_view text, const Location& loc,
                                      Diagnostics& diags) {
   if (text.empty()) return Node::scalar("", loc, true);  // `key=` sets an empty string
+  if (find_control_character(text, "")) {
+    diags.add(loc, "", "control character in value");
+    return std::nullopt;
+  }
   auto docs = load_all(text, loc, diags, false);
   if (!docs) return std::nullopt;
   if (docs->size() != 1) {

@@ -55,6 +55,14 @@ TEST(YamlReader, TabsInsideValuesAndCommentsAreFine) {
   EXPECT_TRUE(parse_yaml("a: \"x\ty\"\n\t# a comment\nb: 1\n", "r.yaml", diags)) << diags.str();
 }
 
+TEST(YamlReader, ControlCharactersAreRefusedBeforeParsing) {
+  // yaml-cpp 0.7 loops forever on some inputs holding control characters (found by the fuzzer).
+  Diagnostics diags;
+  EXPECT_FALSE(parse_yaml(std::string("a: 1\nb: [x\x01\x00y]\n", 15), "ctl.yaml", diags));
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags.list()[0].str(), "ctl.yaml:2:6: control character 0x01 is not allowed in YAML");
+}
+
 TEST(YamlReader, DuplicateKeyIsAnError) {
   Diagnostics diags;
   EXPECT_FALSE(parse_yaml("a: 1\nb: 2\na: 3\n", "dup.yaml", diags));
