@@ -55,6 +55,28 @@ std::optional<Location> find_control_character(std::string_view text, const std:
   return std::nullopt;
 }
 
+// yaml-cpp 0.7 can also loop forever on malformed UTF-8: check the encoding first.
+std::optional<Location> find_bad_utf8(std::string_view text, const std::string& file) {
+  int line = 1, column = 1;
+  for (size_t i = 0; i < text.size();) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    size_t n = u < 0x80 ? 1 : (u >> 5) == 0x6 ? 2 : (u >> 4) == 0xe ? 3 : (u >> 3) == 0x1e ? 4 : 0;
+    bool ok = n > 0 && u != 0xc0 && u != 0xc1 && u < 0xf5 && i + n <= text.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    }
+    if (!ok) return Location{file, line, column, ""};
+    if (u == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
+
 std::string hex_byte(std::string_view text, const Location& at) {
   int line = 1, column = 1;
   for (char c : text) {
@@ -71,6 +93,29 @@ std::string hex_byte(std::string_view text, const Location& at) {
     }
   }
   return "?";
+}
+
+// Documents in `text`: "---" or "..." lines after some content start another one.
+size_t count_documents(std::string_view text) {
+  size_t documents = 1;
+  bool content = false;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view row = text.substr(start, end - start);
+    const bool marker = (row.rfind("---", 0) == 0 || row.rfind("...", 0) == 0) &&
+                        (row.size() == 3 || row[3] == ' ' || row[3] == '\t' || row[3] == '\r');
+    const size_t first = row.find_first_not_of(" \t\r");
+    if (marker && content) {
+      ++documents;
+      content = false;
+    } else if (!marker && first != std::string_view::npos && row[first] != '#') {
+      content = true;
+    }
+    start = end + 1;
+  }
+  return documents;
 }
 
 class Converter {
@@ -156,7 +201,11 @@ class Converter {
 std::optional<std::vector<YAML::Node>> load_all(std::string_view text, const Location& at,
                                                 Diagnostics& diags, bool in_file) {
   try {
-    return YAML::LoadAll(std::string(text));
+    // One document only: yaml-cpp 0.7's LoadAll loops forever on a stray top-level ',' (", #"),
+    // so separators are counted by count_documents() instead.
+    std::vector<YAML::Node> docs;
+    docs.push_back(YAML::Load(std::string(text)));
+    return docs;
   } catch (const YAML::Exception& e) {
     Location loc = at;
     if (in_file && !e.mark.is_null()) {
@@ -177,17 +226,21 @@ std::optional<Node> parse_yaml(std::string_view text, const std::string& file, D
     diags.add(*at, "", "control character " + hex_byte(text, *at) + " is not allowed in YAML");
     return std::nullopt;
   }
+  if (auto at = find_bad_utf8(text, file)) {
+    diags.add(*at, "", "not valid UTF-8 text (a recipe must be UTF-8)");
+    return std::nullopt;
+  }
   if (auto tab = find_tab_indent(text, file)) {
     diags.add(*tab, "", "tab character in indentation; YAML indents with spaces only");
     return std::nullopt;
   }
-  auto docs = load_all(text, Location{file, 1, 1, ""}, diags, true);
-  if (!docs) return std::nullopt;
-  if (docs->size() > 1) {
+  if (const size_t documents = count_documents(text); documents > 1) {
     diags.add(Location{file, 1, 1, ""}, "",
-              "holds " + std::to_string(docs->size()) + " YAML documents; a recipe is one");
+              "holds " + std::to_string(documents) + " YAML documents; a recipe is one");
     return std::nullopt;
   }
+  auto docs = load_all(text, Location{file, 1, 1, ""}, diags, true);
+  if (!docs) return std::nullopt;
   if (docs->empty() || (*docs)[0].IsNull()) return Node::map(Location{file, 1, 1, ""});
   Converter converter(file, diags, Location{});
   auto root = converter.convert((*docs)[0], 0);
@@ -224,7 +277,7 @@ std::optional<Node> read_yaml_file(const std::string& path, Diagnostics& diags,
 std::optional<Node> parse_yaml_value(std::string_view text, const Location& loc,
                                      Diagnostics& diags) {
   if (text.empty()) return Node::scalar("", loc, true);  // `key=` sets an empty string
-  if (find_control_character(text, "")) {
+  if (find_control_character(text, "") || find_bad_utf8(text, "")) {
     diags.add(loc, "", "control character in value");
     return std::nullopt;
   }

@@ -63,6 +63,17 @@ TEST(YamlReader, ControlCharactersAreRefusedBeforeParsing) {
   EXPECT_EQ(diags.list()[0].str(), "ctl.yaml:2:6: control character 0x01 is not allowed in YAML");
 }
 
+TEST(YamlReader, InvalidUtf8IsRefusedAndValidUtf8Accepted) {
+  Diagnostics diags;
+  EXPECT_FALSE(parse_yaml("a: 1\nb: x\xff\xfey\n", "bad.yaml", diags));
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags.list()[0].str(), "bad.yaml:2:5: not valid UTF-8 text (a recipe must be UTF-8)");
+  Diagnostics ok;
+  auto root = parse_yaml("caption: \"\xe8\xbf\x90\xe5\x8a\xa8\xe9\x9e\x8b\"\n", "ok.yaml", ok);
+  ASSERT_TRUE(root) << ok.str();
+  EXPECT_EQ(root->find("caption")->value(), "\xe8\xbf\x90\xe5\x8a\xa8\xe9\x9e\x8b");
+}
+
 TEST(YamlReader, DuplicateKeyIsAnError) {
   Diagnostics diags;
   EXPECT_FALSE(parse_yaml("a: 1\nb: 2\na: 3\n", "dup.yaml", diags));
