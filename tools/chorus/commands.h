@@ -9,5 +9,8 @@ namespace chorus::cli {
 
 int run_demo(const std::vector<std::string>& args);
 int run_lm(const std::vector<std::string>& args);
+int run_data(const std::vector<std::string>& args);
+int run_data_check(const std::vector<std::string>& args);
+int run_data_prepare_fmnist(const std::vector<std::string>& args);
 
 }  // namespace chorus::cli
