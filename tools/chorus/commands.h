@@ -12,5 +12,6 @@ int run_lm(const std::vector<std::string>& args);
 int run_data(const std::vector<std::string>& args);
 int run_data_check(const std::vector<std::string>& args);
 int run_data_prepare_fmnist(const std::vector<std::string>& args);
+int run_data_bench(const std::vector<std::string>& args);
 
 }  // namespace chorus::cli
