@@ -76,11 +76,11 @@ class Progress {
  public:
   Progress(std::string label, int64_t total) : label_(std::move(label)), total_(total) {}
   void tick(int64_t skipped) {
+    std::lock_guard<std::mutex> lock(mu_);
     const int64_t d = ++done_;
     skipped_ += skipped;
     if (total_ > 0 && (d * 10 / total_ != (d - 1) * 10 / total_ || d == total_)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      std::cout << "  " << label_ << ": " << d << "/" << total_ << " (" << skipped_.load()
+      std::cout << "  " << label_ << ": " << d << "/" << total_ << " (" << skipped_
                 << " already there)\n"
                 << std::flush;
     }
@@ -89,7 +89,7 @@ class Progress {
  private:
   std::string label_;
   int64_t total_;
-  std::atomic<int64_t> done_{0}, skipped_{0};
+  int64_t done_ = 0, skipped_ = 0;
   std::mutex mu_;
 };
 
