@@ -65,7 +65,8 @@ PairLosses multi_pair_info_nce(const std::map<std::string, Tensor>& embeddings,
   std::vector<PairSpec> used = pairs;
   if (used.empty()) {
     for (auto i = embeddings.begin(); i != embeddings.end(); ++i) {
-      for (auto j = std::next(i); j != embeddings.end(); ++j) used.push_back({i->first, j->first});
+      for (auto j = std::next(i); j != embeddings.end(); ++j)
+        used.push_back(PairSpec{i->first, j->first, 1.0, std::nullopt});
     }
   }
   if (anchor) {

@@ -103,9 +103,11 @@ WeightedModalities ModalityWeighting::forward(const std::vector<ModalityInput>& 
     if (in.tokens.defined()) {
       CHORUS_CHECK(in.tokens.dim() == 3, "ModalityWeighting: tokens of '", name,
                    "' must be [B, T, D], got ", shape_str(in.tokens.shape()));
-      CHORUS_CHECK(
-          !in.mask.defined() || in.mask.shape() == Shape{in.tokens.size(0), in.tokens.size(1)},
-          "ModalityWeighting: mask of '", name, "' must be [B, T]");
+      const bool mask_ok =
+          !in.mask.defined() || (in.mask.dim() == 2 && in.mask.size(0) == in.tokens.size(0) &&
+                                 in.mask.size(1) == in.tokens.size(1));
+      CHORUS_CHECK(mask_ok, "ModalityWeighting: mask of '", name, "' must be [B, T] for tokens ",
+                   shape_str(in.tokens.shape()));
     }
     pooled[i] = in.pooled.defined() ? in.pooled : masked_mean(in.tokens, in.mask);
     CHORUS_CHECK(pooled[i].dim() == 2, "ModalityWeighting: pooled embedding of '", name,
