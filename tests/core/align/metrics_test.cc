@@ -123,7 +123,7 @@ std::pair<Tensor, std::vector<int64_t>> blobs(int64_t per, int64_t k, int64_t d,
     const int64_t c = (i * 7) % k;
     y.push_back(c);
     for (int64_t j = 0; j < d; ++j) {
-      const double centre = (j == c % d ? 10.0 : 0.0) + (j == (c + 1) % d ? 5.0 * (c / d) : 0.0);
+      const double centre = (j == c % d ? 10.0 : 0.0) + (j == (c + 1) % d ? 10.0 * (c / d) : 0.0);
       x.push_back(centre + spread * (u01(seed, i * d + j) - 0.5));
     }
   }
