@@ -49,27 +49,45 @@ KMeansResult kmeans(const Tensor& input, const KMeansOptions& options) {
     for (int64_t t = 0; t < d; ++t) centres[j * d + t] = xv[row * d + t];
   };
   set_centre(0, std::min<int64_t>(n - 1, static_cast<int64_t>(draw(0) * n)));
-  std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
+  // Greedy k-means++ (scikit-learn's default): each step samples 2 + ⌊ln k⌋ candidates ∝ D(x)²
+  // and keeps the one that lowers the potential most; plain k-means++ sometimes puts two seeds
+  // in one blob, which Lloyd's iterations then cannot undo.
+  const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  std::vector<double> nearest =
+      sq_distances(x, x_sq, std::vector<double>(centres.begin(), centres.begin() + d), 1, d);
   for (int64_t j = 1; j < k; ++j) {
-    // Distances to the newest centre only (one GEMM column); keep the running minimum.
-    std::vector<double> newest(centres.begin() + (j - 1) * d, centres.begin() + j * d);
-    const std::vector<double> dist = sq_distances(x, x_sq, newest, 1, d);
     double total = 0;
-    for (int64_t i = 0; i < n; ++i) total += nearest[i] = std::min(nearest[i], dist[i]);
-    int64_t pick = n - 1;
-    if (total > 0) {
-      double target = draw(static_cast<uint64_t>(j)) * total, acc = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        acc += nearest[i];
-        if (acc > target) {
-          pick = i;
-          break;
+    for (double v : nearest) total += v;
+    std::vector<int64_t> cand(trials);
+    for (int64_t t = 0; t < trials; ++t) {
+      const double u = draw(static_cast<uint64_t>(1 + (j - 1) * trials + t));
+      int64_t pick = std::min<int64_t>(n - 1, static_cast<int64_t>(u * n));
+      if (total > 0) {
+        double target = u * total, acc = 0;
+        pick = n - 1;
+        for (int64_t i = 0; i < n; ++i) {
+          acc += nearest[i];
+          if (acc > target) {
+            pick = i;
+            break;
+          }
         }
       }
-    } else {
-      pick = std::min<int64_t>(n - 1, static_cast<int64_t>(draw(static_cast<uint64_t>(j)) * n));
+      cand[t] = pick;
     }
-    set_centre(j, pick);
+    std::vector<double> cc(static_cast<size_t>(trials * d));
+    for (int64_t t = 0; t < trials; ++t)
+      for (int64_t c = 0; c < d; ++c) cc[t * d + c] = xv[cand[t] * d + c];
+    const std::vector<double> dist = sq_distances(x, x_sq, cc, trials, d);
+    int64_t best = 0;
+    double best_potential = std::numeric_limits<double>::infinity();
+    for (int64_t t = 0; t < trials; ++t) {
+      double potential = 0;
+      for (int64_t i = 0; i < n; ++i) potential += std::min(nearest[i], dist[i * trials + t]);
+      if (potential < best_potential) best_potential = potential, best = t;
+    }
+    for (int64_t i = 0; i < n; ++i) nearest[i] = std::min(nearest[i], dist[i * trials + best]);
+    set_centre(j, cand[best]);
   }
 
   KMeansResult r;

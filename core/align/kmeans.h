@@ -24,9 +24,10 @@ struct KMeansResult {
 };
 
 // x [N, D] (any float dtype; computed in f32 with GEMM distances, accumulated in f64).
-// Seeding (Arthur & Vassilvitskii 2007): the first centre is row ⌊u₀N⌋, each next one is drawn
-// with probability ∝ D(x)² using draw u_j of the stream (seed, 0). A cluster left empty takes
-// the point farthest from its centre. Throws chorus::Error if k < 1 or k > N.
+// Seeding: greedy k-means++ (Arthur & Vassilvitskii 2007; scikit-learn's default): the first
+// centre is row ⌊u₀N⌋; each next one is the best (lowest potential) of 2 + ⌊ln k⌋ candidates
+// drawn with probability ∝ D(x)², draws u_j from the Philox stream (seed, 0). A cluster left
+// empty takes the point farthest from its centre. Throws chorus::Error if k < 1 or k > N.
 KMeansResult kmeans(const Tensor& x, const KMeansOptions& options);
 
 }  // namespace chorus::align

@@ -48,11 +48,13 @@ PcaResult pca(const Tensor& input, int64_t k, int max_iterations, double tol, ui
     const Tensor vt = Tensor::from_doubles(v, {d, k}, DType::kF64);
     std::vector<double> next = matmul(xc.t(), matmul(xc, vt)).to_vector<double>();
     orthonormalise(next, d, k);
-    double moved = 0;  // 1 − |cos| between old and new columns, worst over columns
+    double moved = 0;  // |new − ±old| per column (sign-aligned), worst over columns
     for (int64_t j = 0; j < k; ++j) {
-      double dot = 0;
+      double dot = 0, diff = 0;
       for (int64_t t = 0; t < d; ++t) dot += v[t * k + j] * next[t * k + j];
-      moved = std::max(moved, 1.0 - std::fabs(dot));
+      const double sign = dot < 0 ? -1.0 : 1.0;
+      for (int64_t t = 0; t < d; ++t) diff += std::pow(next[t * k + j] - sign * v[t * k + j], 2);
+      moved = std::max(moved, std::sqrt(diff));
     }
     v = std::move(next);
     if (moved < tol) break;

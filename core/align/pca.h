@@ -18,8 +18,9 @@ struct PcaResult {
 };
 
 // Deterministic: the start basis comes from Philox(seed); each component's sign is fixed so
-// its largest-magnitude coordinate is positive. Stops when the basis moves less than `tol`.
-PcaResult pca(const Tensor& x, int64_t components = 2, int max_iterations = 500, double tol = 1e-9,
+// its largest-magnitude coordinate is positive. Stops when no basis vector moves by more than `tol`
+// (Euclidean).
+PcaResult pca(const Tensor& x, int64_t components = 2, int max_iterations = 500, double tol = 1e-10,
               uint64_t seed = 0);
 
 }  // namespace chorus::align

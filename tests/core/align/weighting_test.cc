@@ -72,8 +72,11 @@ TEST(ModalityWeighting, DropoutDropsWholeModalitiesAndKeepsTotals) {
   for (int64_t i = 0; i < b; ++i) {
     ASSERT_TRUE(keep[i][0] || keep[i][1]) << "sample " << i << " lost every modality";
     EXPECT_NEAR(wv[2 * i] + wv[2 * i + 1], 1.0, 1e-6);  // renormalised to the base total
-    if (!keep[i][0]) EXPECT_EQ(wv[2 * i], 0.0), ++dropped;
-    if (!keep[i][1]) EXPECT_EQ(wv[2 * i + 1], 0.0), ++dropped;
+    for (int m = 0; m < 2; ++m) {
+      if (keep[i][m]) continue;
+      EXPECT_EQ(wv[2 * i + m], 0.0);
+      ++dropped;
+    }
     if (keep[i][0] && keep[i][1]) EXPECT_NEAR(wv[2 * i], 0.7, 1e-6);
   }
   EXPECT_GT(dropped, 10);  // p = 0.5 over 64 samples: about 32 drops (far from none)
