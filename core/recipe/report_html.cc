@@ -93,7 +93,7 @@ void eval_section(std::ostringstream& h, const ReportData& d) {
     stages.push_back(d.evals[s].stage);
     for (const auto& [name, v] : d.evals[s].metrics) values[index[name]][s] = v;
   }
-  h << "<h2>Evaluation by stage</h2>";
+  h << "<h2>Evaluation by stage</h2><div class=\"grid2\"><div>";
   if (metrics.empty()) {
     h << "<p class=\"info\">No evaluation results.</p>";
   } else {
@@ -107,7 +107,8 @@ void eval_section(std::ostringstream& h, const ReportData& d) {
     }
     h << "</table>";
   }
-  h << svg::bar_chart("Evaluation metrics per stage", metrics, stages, values);
+  h << "</div>" << svg::bar_chart("Evaluation metrics per stage", metrics, stages, values)
+    << "</div>";
 }
 
 void pca_section(std::ostringstream& h, const ReportData& d) {
