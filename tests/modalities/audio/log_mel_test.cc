@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <complex>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <numbers>
 
@@ -51,11 +53,12 @@ TEST(MelFilterbank, SlaneyTrianglesOverZeroToNyquist) {
   const auto f = mel_filterbank(16000, 400, 80);
   ASSERT_EQ(f.size(), 80u * 201u);
   // Slaney normalisation: filter m has peak 2 / (hi - lo) Hz and area ~1 in Hz
-  // (the triangle's width is hi - lo): sum of weights * bin width (40 Hz) ~ 1 for wide filters.
-  for (int m = 40; m < 80; ++m) {
+  // (the triangle's width is hi - lo): sum of weights * bin width (40 Hz) ~ 1 for filters many
+  // bins wide (the upper ones; narrow ones are sampled too coarsely for the sum to approximate).
+  for (int m = 50; m < 80; ++m) {
     double area = 0;
     for (int k = 0; k < 201; ++k) area += f[m * 201 + k] * 40.0;
-    EXPECT_NEAR(area, 1.0, 0.05) << "filter " << m;
+    EXPECT_NEAR(area, 1.0, 0.03) << "filter " << m;
   }
   // Every filter is non-negative and the first one starts at 0 Hz.
   for (float w : f) ASSERT_GE(w, 0.0f);
@@ -71,7 +74,8 @@ void expect_matches(const std::vector<float>& got, const std::vector<float>& wan
     max_err = std::max(max_err, static_cast<double>(std::abs(got[i] - want[i])));
   }
   EXPECT_LT(max_err, tol) << label;
-  RecordProperty(label + "_max_abs_err", std::to_string(max_err));
+  ::testing::Test::RecordProperty(label + "_max_abs_err", std::to_string(max_err));
+  std::printf("%s: max |C++ - numpy| = %.3g\n", label.c_str(), max_err);
 }
 
 TEST(LogMel, MatchesNumpyWhisperReference) {
