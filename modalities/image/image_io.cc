@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "modalities/image/jpeg_guard.h"
 
 namespace chorus::image {
 
@@ -118,6 +119,11 @@ absl::StatusOr<RgbImage> decode_image(std::string_view bytes, const ImageLimits&
         absl::StrCat(format, " header is inconsistent (", hw, "x", hh, " vs ", w, "x", h, ")"));
   }
 
+  if (format == "jpeg") {
+    if (std::string problem = check_jpeg_huffman_tables(bytes); !problem.empty()) {
+      return absl::InvalidArgumentError(problem);
+    }
+  }
   int dw = 0, dh = 0, dc = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(data, len, &dw, &dh, &dc, 3), stbi_image_free);
