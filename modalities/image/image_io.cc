@@ -86,6 +86,12 @@ absl::StatusOr<RgbImage> decode_image(std::string_view bytes, const ImageLimits&
     return absl::InvalidArgumentError(
         absl::StrCat(format, " file of ", bytes.size(), " bytes is larger than the 1 GiB limit"));
   }
+  // Before any stb call: stbi_info parses JPEG Huffman tables too (see jpeg_guard.h).
+  if (format == "jpeg") {
+    if (std::string problem = check_jpeg_huffman_tables(bytes); !problem.empty()) {
+      return absl::InvalidArgumentError(problem);
+    }
+  }
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
 
@@ -119,11 +125,6 @@ absl::StatusOr<RgbImage> decode_image(std::string_view bytes, const ImageLimits&
         absl::StrCat(format, " header is inconsistent (", hw, "x", hh, " vs ", w, "x", h, ")"));
   }
 
-  if (format == "jpeg") {
-    if (std::string problem = check_jpeg_huffman_tables(bytes); !problem.empty()) {
-      return absl::InvalidArgumentError(problem);
-    }
-  }
   int dw = 0, dh = 0, dc = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(data, len, &dw, &dh, &dc, 3), stbi_image_free);
