@@ -105,6 +105,7 @@ TEST(ImageIo, HostileFilesAreRejectedWithClearMessages) {
       {"zero_width.png", "png header gives an empty image (0x6)"},
       // Found by image_fuzz: overflows stb_image 2.27's Huffman table (see jpeg_guard.h).
       {"bad_huffman.jpg", "Huffman table declares"},
+      {"bad_huffman_header.jpg", "Huffman table declares"},  // overflowed inside stbi_info
       {"does_not_exist.png", "cannot open file"},
   };
   for (const auto& [file, message] : cases) {
