@@ -36,8 +36,8 @@ void backward_input(const Tensor& dx, const Tensor& g, const Tensor& w, const in
     const int64_t r0 = offsets[e], rows = offsets[e + 1] - offsets[e];
     if (rows == 0) continue;
     // dx_e [rows, d] = g_e [rows, f] · w[e]ᵀ ([f, d] as the transpose of [d, f]).
-    launch_gemm(f64, rows, d, f, at(g, r0 * f), f, false, at(w, e * d * f), f, true,
-                at(dx, r0 * d), d, current_stream(dev));
+    launch_gemm(f64, rows, d, f, at(g, r0 * f), f, false, at(w, e * d * f), f, true, at(dx, r0 * d),
+                d, current_stream(dev));
   }
   check_launch("grouped_matmul backward", describe("grouped_matmul_dx", {&dx, &g, &w}));
 }
@@ -50,8 +50,8 @@ void backward_weight(const Tensor& dw, const Tensor& x, const Tensor& g, const i
   for (int64_t e = 0; e < groups; ++e) {
     const int64_t r0 = offsets[e], rows = offsets[e + 1] - offsets[e];
     // dw[e] [d, f] = x_eᵀ ([d, rows]) · g_e [rows, f]; an empty group gets zeros (k = 0).
-    launch_gemm(f64, d, f, rows, at(x, r0 * d), d, true, at(g, r0 * f), f, false,
-                at(dw, e * d * f), f, current_stream(dev));
+    launch_gemm(f64, d, f, rows, at(x, r0 * d), d, true, at(g, r0 * f), f, false, at(dw, e * d * f),
+                f, current_stream(dev));
   }
   check_launch("grouped_matmul backward", describe("grouped_matmul_dw", {&dw, &x, &g}));
 }

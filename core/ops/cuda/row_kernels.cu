@@ -24,7 +24,7 @@ unsigned row_blocks(int64_t rows) {
 
 template <class K>
 void allow_smem(K kernel, size_t bytes) {
-  if (bytes > 48 * 1024) {
+  if (bytes > 40 * 1024) {  // static shared memory counts towards the 48 KiB default too
     cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                          static_cast<int>(bytes));
   }
@@ -147,9 +147,8 @@ __global__ void softmax_rows_backward(T* gx, const T* g, const T* y, int64_t row
     });
     s = block_sum(s, scratch);
     const RowView<T> gv{gr, cache ? gbuf : nullptr}, yv{yr, cache ? ybuf : nullptr};
-    store_row(gx + r * n, n, vec, [&](int64_t j) {
-      return log ? gv[j] - exp(yv[j]) * s : yv[j] * (gv[j] - s);
-    });
+    store_row(gx + r * n, n, vec,
+              [&](int64_t j) { return log ? gv[j] - exp(yv[j]) * s : yv[j] * (gv[j] - s); });
     __syncthreads();
   }
 }
@@ -198,9 +197,9 @@ __global__ void softmax_cols_backward(T* gx, const T* g, const T* y, int64_t out
 // ------------------------------------------------------------------ layer norm / RMS norm
 
 template <class T, bool kRms>
-__global__ void norm_forward(T* y, Acc<T>* mean_out, Acc<T>* rstd_out, const T* x,
-                             const Acc<T>* w, const Acc<T>* b, int64_t rows, int64_t d, Acc<T> eps,
-                             bool cache, bool vec) {
+__global__ void norm_forward(T* y, Acc<T>* mean_out, Acc<T>* rstd_out, const T* x, const Acc<T>* w,
+                             const Acc<T>* b, int64_t rows, int64_t d, Acc<T> eps, bool cache,
+                             bool vec) {
   using A = Acc<T>;
   extern __shared__ __align__(16) unsigned char smem[];
   A* buf = reinterpret_cast<A*>(smem);
@@ -251,8 +250,8 @@ __global__ void norm_forward(T* y, Acc<T>* mean_out, Acc<T>* rstd_out, const T* 
 template <class T, bool kRms>
 __global__ void norm_backward_input(T* gx, Acc<T>* partial_w, Acc<T>* partial_b, const T* g,
                                     const T* x, const Acc<T>* mean, const Acc<T>* rstd,
-                                    const Acc<T>* w, int64_t rows, int64_t d, bool cache,
-                                    bool vec, bool params) {
+                                    const Acc<T>* w, int64_t rows, int64_t d, bool cache, bool vec,
+                                    bool params) {
   using A = Acc<T>;
   using V = Vec16<T>;
   extern __shared__ __align__(16) unsigned char smem[];
@@ -431,8 +430,7 @@ void norm_fwd(void* y, void* mean, void* rstd, const void* x, const void* w, con
   const bool vec = vectorizable<T>(d, {x, y});
   norm_forward<T, kRms><<<row_blocks(rows), row_threads(d), cache ? bytes : 0, stream>>>(
       static_cast<T*>(y), static_cast<A*>(mean), static_cast<A*>(rstd), static_cast<const T*>(x),
-      static_cast<const A*>(w), static_cast<const A*>(b), rows, d, static_cast<A>(eps), cache,
-      vec);
+      static_cast<const A*>(w), static_cast<const A*>(b), rows, d, static_cast<A>(eps), cache, vec);
 }
 
 // Blocks of the fused parameter-gradient path: enough to fill the GPU, few enough that the
@@ -460,8 +458,8 @@ void norm_bwd(void* gx, void* gw, void* gb, const void* g, const void* x, const 
     allow_smem(norm_backward_input<T, kRms>, smem);
     norm_backward_input<T, kRms><<<static_cast<unsigned>(blocks), row_threads(d), smem, stream>>>(
         static_cast<T*>(gx), pw, pb, static_cast<const T*>(g), static_cast<const T*>(x),
-        static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<const A*>(w), rows,
-        d, cache, vec, fused);
+        static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<const A*>(w), rows, d,
+        cache, vec, fused);
   }
   if (!params) return;
   int chunks = static_cast<int>(blocks);
@@ -473,7 +471,7 @@ void norm_bwd(void* gx, void* gw, void* gb, const void* g, const void* x, const 
         static_cast<const A*>(rstd), rows, d);
   }
   sum_partials<A><<<grid_for(d), kBlock, 0, stream>>>(static_cast<A*>(gw), static_cast<A*>(gb), pw,
-                                                     pb, chunks, d);
+                                                      pb, chunks, d);
 }
 
 }  // namespace
