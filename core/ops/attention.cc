@@ -44,6 +44,16 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   }
 }
 
+// The key-padding mask travels as a raw pointer in AttentionParams: it must point to memory
+// the kernel that runs can read. A device mask is copied to the host when the kernel for its
+// device is the CPU one (through the host fallback, which mirrors only Tensor arguments).
+template <auto Kernel>
+Tensor mask_for(const Tensor& mask) {
+  if (!mask.defined() || mask.device().is_cpu()) return mask;
+  if (ops_internal::KernelSlot<Kernel>::cuda != nullptr) return mask;
+  return ops_internal::host_raw(mask);
+}
+
 }  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
@@ -56,7 +66,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   cpu::AttentionParams params;
   params.scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(3))));
   params.causal = options.causal;
-  params.key_padding = mask.defined() ? static_cast<const uint8_t*>(mask.raw_data()) : nullptr;
+  const Tensor fwd_mask = mask_for<&cpu::attention_forward>(mask);
+  params.key_padding =
+      fwd_mask.defined() ? static_cast<const uint8_t*>(fwd_mask.raw_data()) : nullptr;
 
   const Tensor qc = attention_operand(q, compute), kc = attention_operand(k, compute),
                vc = attention_operand(v, compute);
@@ -73,7 +85,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
         cpu::AttentionParams p;
         p.scale = scale;
         p.causal = causal;
-        p.key_padding = mask.defined() ? static_cast<const uint8_t*>(mask.raw_data()) : nullptr;
+        const Tensor bwd_mask = mask_for<&cpu::attention_backward>(mask);
+        p.key_padding =
+            bwd_mask.defined() ? static_cast<const uint8_t*>(bwd_mask.raw_data()) : nullptr;
         Tensor gq = Tensor::empty(dq.shape(), compute, dq.device()),
                gk = Tensor::empty(dk.shape(), compute, dq.device()),
                gv = Tensor::empty(dv.shape(), compute, dq.device());

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/ops/attention.h"
+#include "core/ops/conv.h"
 #include "core/ops/dropout.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/embedding.h"
@@ -182,6 +184,31 @@ TEST(CudaParity, Matmuls) {
     check_op("grouped_matmul", dt, {rand({10, 8}, dt, 6), rand({3, 8, 5}, dt, 7), offsets},
              [](const std::vector<Tensor>& in) { return grouped_matmul(in[0], in[1], in[2]); },
              {true, true, false});
+  }
+}
+
+TEST(CudaParity, AttentionAndConv) {
+  CHORUS_REQUIRE_GPU();
+  for (DType dt : kFloatTypes) {
+    // [B, H, L, D] with a key-padding mask (padding keys at the end of batch 1).
+    const Tensor q = rand({2, 3, 17, 16}, dt, 1), k = rand({2, 3, 19, 16}, dt, 2),
+                 v = rand({2, 3, 19, 16}, dt, 3);
+    std::vector<uint8_t> pad(2 * 19, 0);
+    for (int j = 15; j < 19; ++j) pad[19 + j] = 1;
+    const Tensor mask = Tensor::from_vector(pad, {2, 19}).to(DType::kBool);
+    for (bool causal : {false, true}) {
+      check_op(causal ? "attention_causal_masked" : "attention_masked", dt, {q, k, v, mask},
+               [&](const std::vector<Tensor>& in) {
+                 AttentionOptions o;
+                 o.causal = causal;
+                 o.key_padding_mask = in[3];
+                 return scaled_dot_product_attention(in[0], in[1], in[2], o);
+               },
+               {true, true, true, false});
+    }
+    check_op("conv2d", dt,
+             {rand({2, 3, 9, 11}, dt, 4), rand({4, 3, 3, 3}, dt, 5), rand({4}, dt, 6)},
+             [](const std::vector<Tensor>& in) { return conv2d(in[0], in[1], in[2]); });
   }
 }
 

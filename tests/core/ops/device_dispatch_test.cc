@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/ops/attention.h"
 #include "core/ops/dropout.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/embedding.h"
@@ -173,6 +174,24 @@ TEST_F(FakeDevice, DropoutOptimizerAndGroupedMatmul) {
     saw_binary = saw_binary || (name == "cpu::binary_kernel" && count > 0);
   }
   EXPECT_TRUE(saw_binary);
+}
+
+TEST_F(FakeDevice, AttentionWithKeyPaddingMask) {
+  // The mask reaches the kernel as a raw pointer: with no device kernel it must be host memory.
+  const Tensor q = uniform({1, 2, 5, 4}, -1, 1, DType::kF32, 11);
+  const Tensor k = uniform({1, 2, 6, 4}, -1, 1, DType::kF32, 12);
+  const Tensor mask = Tensor::from_vector<uint8_t>({0, 0, 0, 0, 1, 1}, {1, 6}).to(DType::kBool);
+  AttentionOptions host, fake;
+  host.key_padding_mask = mask;
+  fake.key_padding_mask = on_fake(mask);
+  host.causal = fake.causal = true;
+  const Tensor cq = q.detach().set_requires_grad(), fq = on_fake(q).set_requires_grad();
+  const Tensor co = scaled_dot_product_attention(cq, k, k, host);
+  const Tensor fo = scaled_dot_product_attention(fq, on_fake(k), on_fake(k), fake);
+  EXPECT_EQ(values(co), values(fo));
+  sum(co).backward();
+  sum(fo).backward();
+  EXPECT_EQ(values(cq.grad()), values(fq.grad()));
 }
 
 }  // namespace
