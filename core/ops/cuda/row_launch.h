@@ -1,6 +1,7 @@
-// Launchers of the row kernels (row_kernels.cu): softmax, layer_norm, rms_norm. `io` is the
-// dtype of the big operands (f32, f64 or bf16); weights, biases and statistics are in the
-// compute dtype (f64 for f64 io, else f32). Pointers of absent operands are null.
+// Launchers of the row kernels (softmax_kernels.cu, norm_kernels.cu): softmax, layer_norm,
+// rms_norm. `io` is the dtype of the big operands (f32, f64 or bf16); weights, biases and
+// statistics are in the compute dtype (f64 for f64 io, else f32). Pointers of absent operands are
+// null.
 #pragma once
 
 #include "core/ops/cuda/launch.h"
