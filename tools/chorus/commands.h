@@ -9,6 +9,10 @@ namespace chorus::cli {
 
 int run_demo(const std::vector<std::string>& args);
 int run_lm(const std::vector<std::string>& args);
+<<<<<<< HEAD
 int run_recipe(const std::vector<std::string>& args);
+=======
+int run_plugins(const std::vector<std::string>& args);
+>>>>>>> h/plugin-host
 
 }  // namespace chorus::cli
