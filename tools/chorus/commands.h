@@ -9,10 +9,10 @@ namespace chorus::cli {
 
 int run_demo(const std::vector<std::string>& args);
 int run_lm(const std::vector<std::string>& args);
-<<<<<<< HEAD
 int run_recipe(const std::vector<std::string>& args);
-=======
 int run_plugins(const std::vector<std::string>& args);
->>>>>>> h/plugin-host
+int run_data(const std::vector<std::string>& args);
+int run_data_check(const std::vector<std::string>& args);
+int run_data_prepare_fmnist(const std::vector<std::string>& args);
 
 }  // namespace chorus::cli

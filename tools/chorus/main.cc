@@ -25,6 +25,7 @@ void print_usage() {
          "                                   text (Debian's fortunes); --help for options\n"
          "  recipe check|print|schema ...     validate or print a recipe; --help for usage\n"
          "  plugins <list|info|new|try> ...  modality plugins: found/rejected, options, scaffold\n"
+         "  data check|prepare-fmnist ...    check manifests; build the Fashion-MNIST set\n"
          "  --version                        print version and build flags\n";
 }
 
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     if (command == "lm") return chorus::cli::run_lm(args);
     if (command == "recipe") return chorus::cli::run_recipe(args);
     if (command == "plugins") return chorus::cli::run_plugins(args);
+    if (command == "data") return chorus::cli::run_data(args);
   } catch (const std::exception& e) {
     std::cerr << "chorus " << command << ": " << e.what() << "\n";
     return 1;
