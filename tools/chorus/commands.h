@@ -9,6 +9,9 @@ namespace chorus::cli {
 
 int run_demo(const std::vector<std::string>& args);
 int run_lm(const std::vector<std::string>& args);
+int run_train(const std::vector<std::string>& args);
+int run_eval(const std::vector<std::string>& args);
+int run_embed(const std::vector<std::string>& args);
 int run_recipe(const std::vector<std::string>& args);
 int run_plugins(const std::vector<std::string>& args);
 int run_data(const std::vector<std::string>& args);
