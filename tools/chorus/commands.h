@@ -9,5 +9,6 @@ namespace chorus::cli {
 
 int run_demo(const std::vector<std::string>& args);
 int run_lm(const std::vector<std::string>& args);
+int run_tokenizer(const std::vector<std::string>& args);
 
 }  // namespace chorus::cli

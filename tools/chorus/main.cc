@@ -23,6 +23,7 @@ void print_usage() {
          "                                   print its loss falling\n"
          "  lm [--ffn dense|moe] [...]        train a small causal language model on English\n"
          "                                   text (Debian's fortunes); --help for options\n"
+         "  tokenizer train|encode|decode     train the text plugin's BPE tokenizer; --help\n"
          "  --version                        print version and build flags\n";
 }
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "demo") return chorus::cli::run_demo(args);
     if (command == "lm") return chorus::cli::run_lm(args);
+    if (command == "tokenizer") return chorus::cli::run_tokenizer(args);
   } catch (const std::exception& e) {
     std::cerr << "chorus " << command << ": " << e.what() << "\n";
     return 1;
