@@ -17,5 +17,6 @@ int run_plugins(const std::vector<std::string>& args);
 int run_data(const std::vector<std::string>& args);
 int run_data_check(const std::vector<std::string>& args);
 int run_data_prepare_fmnist(const std::vector<std::string>& args);
+int run_tokenizer(const std::vector<std::string>& args);
 
 }  // namespace chorus::cli

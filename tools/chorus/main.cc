@@ -30,6 +30,7 @@ void print_usage() {
          "  embed --checkpoint C --modality M FILES...   shared-space embeddings of inputs\n"
          "  plugins <list|info|new|try> ...  modality plugins: found/rejected, options, scaffold\n"
          "  data check|prepare-fmnist ...    check manifests; build the Fashion-MNIST set\n"
+         "  tokenizer train|encode|decode     train the text plugin's BPE tokenizer; --help\n"
          "  --version                        print version and build flags\n";
 }
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     if (command == "recipe") return chorus::cli::run_recipe(args);
     if (command == "plugins") return chorus::cli::run_plugins(args);
     if (command == "data") return chorus::cli::run_data(args);
+    if (command == "tokenizer") return chorus::cli::run_tokenizer(args);
   } catch (const std::exception& e) {
     std::cerr << "chorus " << command << ": " << e.what() << "\n";
     return 1;
