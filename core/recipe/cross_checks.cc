@@ -17,6 +17,10 @@ class CrossChecker {
   }
 
   void run() {
+    if (const Node* m = root_.find("modalities"); m && m->is_map() && m->entries().empty()) {
+      diags_.add(m->loc(), "modalities",
+                 "no modalities: name at least one, e.g. image: {plugin: image}");
+    }
     model();
     if (Node* stages = root_.find("stages"); stages && stages->is_list()) {
       std::map<std::string, int> first_line;
@@ -123,10 +127,13 @@ class CrossChecker {
     }
     // No losses given: the stage's own kind, with defaults.
     const Node* kind = s.find("kind");
-    if (s.find("losses") == nullptr && kind && kind->is_scalar()) {
+    const bool known_kind =
+        kind && kind->is_scalar() &&
+        (kind->value() == "instance" || kind->value() == "cluster" || kind->value() == "semantic");
+    if (s.find("losses") == nullptr && known_kind) {
       const Field* losses = schema_at(engine_schema(), {"stages", "0", "losses"});
       Node filled = Node::map(Location{"", 0, 0, "default of " + path + ".losses"});
-      filled.set(kind->value(), Node::map(filled.loc()));
+      filled.set(kind->value(), Node::map(filled.loc()), filled.loc());
       validate_value(s.set("losses", std::move(filled)), *losses, path + ".losses", options_,
                      diags_);
     } else if (const Node* l = s.find("losses"); l && l->is_map() && l->entries().empty()) {

@@ -32,7 +32,12 @@ void emit(YAML::Emitter& out, const Node& n) {
       if (n.entries().empty()) out << YAML::Flow;
       out << YAML::BeginMap;
       for (const MapEntry& e : n.entries()) {
-        out << YAML::Key << e.key << YAML::Value;
+        // A key that would read back as null must be quoted to stay the same key.
+        const bool null_like =
+            e.key.empty() || e.key == "~" || e.key == "null" || e.key == "Null" || e.key == "NULL";
+        out << YAML::Key;
+        if (null_like) out << YAML::DoubleQuoted;
+        out << e.key << YAML::Value;
         emit(out, e.value);
       }
       out << YAML::EndMap;

@@ -10,7 +10,14 @@ enum class State { kInProgress, kDone };
 
 // References can double a recipe's size at each level; bound what they may build.
 constexpr size_t kMaxCopiedNodes = 100000;
-constexpr size_t kMaxString = 1 << 20;
+constexpr size_t kMaxBytes = size_t{4} << 20;  // text produced by all references together
+
+size_t text_size(const Node& n) {
+  size_t bytes = n.value().size();
+  for (const Node& item : n.items()) bytes += text_size(item);
+  for (const MapEntry& e : n.entries()) bytes += e.key.size() + text_size(e.value);
+  return bytes;
+}
 
 class Interpolator {
  public:
@@ -99,10 +106,12 @@ class Interpolator {
           // The whole value is one reference: take the node itself (keeps lists, maps, types),
           // but keep the referencing line so later errors point at what the user wrote here.
           copied_ += target->size();
-          if (copied_ > kMaxCopiedNodes) {
+          bytes_ += text_size(*target);
+          if (copied_ > kMaxCopiedNodes || bytes_ > kMaxBytes) {
             return fail(original, path,
                         "interpolation expands the recipe beyond " +
-                            std::to_string(kMaxCopiedNodes) + " nodes");
+                            std::to_string(kMaxCopiedNodes) + " nodes or " +
+                            std::to_string(kMaxBytes >> 20) + " MiB");
           }
           Node copy = *target;
           if (copy.is_scalar() || copy.is_null()) copy.loc() = original.loc();
@@ -114,10 +123,11 @@ class Interpolator {
                       "'${" + ref + "}' is a list or mapping and cannot be part of a string");
         }
         out += target->value();
-        if (out.size() > kMaxString) {
-          return fail(
-              original, path,
-              "interpolated value longer than " + std::to_string(kMaxString) + " characters");
+        bytes_ += target->value().size();
+        if (bytes_ > kMaxBytes) {
+          return fail(original, path,
+                      "interpolation expands the recipe beyond " + std::to_string(kMaxBytes >> 20) +
+                          " MiB of text");
         }
         plain = plain && !target->quoted();
       }
@@ -179,7 +189,7 @@ class Interpolator {
   Diagnostics& diags_;
   std::map<std::string, State> state_;
   std::vector<std::string> stack_;
-  size_t copied_ = 0;
+  size_t copied_ = 0, bytes_ = 0;
   bool failed_ = false;
 };
 

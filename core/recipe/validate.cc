@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "core/recipe/scalars.h"
@@ -60,13 +62,34 @@ class Validator {
   // Fills `f`'s default into a fresh node located "default".
   std::optional<Node> default_node(const Field& f, const std::string& path) {
     Location loc{"", 0, 0, "default of " + path};
-    Diagnostics local;
-    auto parsed = parse_yaml_value(f.default_yaml, loc, local);
+    // Defaults are parsed once per schema field: a recipe fills in a hundred of them.
+    static std::mutex mutex;
+    static std::map<const Field*, std::optional<Node>> cache;
+    std::optional<Node> parsed;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = cache.find(&f);
+      if (it == cache.end()) {
+        Diagnostics local;
+        it = cache.emplace(&f, parse_yaml_value(f.default_yaml, Location{}, local)).first;
+      }
+      parsed = it->second;
+    }
     if (!parsed) {
       error(loc, path, "bad schema default '" + f.default_yaml + "'");
       return std::nullopt;
     }
+    relocate(*parsed, loc);
     return parsed;
+  }
+
+  static void relocate(Node& n, const Location& loc) {
+    n.loc() = loc;
+    for (Node& item : n.items()) relocate(item, loc);
+    for (MapEntry& e : n.entries()) {
+      e.key_loc = loc;
+      relocate(e.value, loc);
+    }
   }
 
   void structure(Node& n, const Field& f, const std::string& path) {

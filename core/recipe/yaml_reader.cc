@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,9 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 constexpr size_t kMaxNodes = 200000;
+// Aliases repeat text without repeating it in the file: bound the expanded text too.
+constexpr size_t kMaxTextBytes = size_t{16} << 20;
+constexpr uintmax_t kMaxFileBytes = uintmax_t{4} << 20;
 
 // Finds the first line whose indentation contains a tab.
 std::optional<Location> find_tab_indent(std::string_view text, const std::string& file) {
@@ -54,6 +58,13 @@ class Converter {
       case YAML::NodeType::Null:
         return Node::null(loc);
       case YAML::NodeType::Scalar:
+        text_bytes_ += y.Scalar().size();
+        if (text_bytes_ > kMaxTextBytes) {
+          diags_.add(loc, "",
+                     "document expands to more than " + std::to_string(kMaxTextBytes >> 20) +
+                         " MiB of text (aliases?)");
+          return std::nullopt;
+        }
         // yaml-cpp tags non-plain (quoted, block) scalars "!" and plain ones "?".
         return Node::scalar(y.Scalar(), loc, y.Tag() == "!");
       case YAML::NodeType::Sequence: {
@@ -74,6 +85,7 @@ class Converter {
             return std::nullopt;
           }
           const std::string key = kv.first.Scalar();
+          text_bytes_ += key.size();
           if (const MapEntry* previous = map.find_entry(key)) {
             diags_.add(key_loc, "",
                        "key '" + key + "' given twice in one mapping (first at line " +
@@ -101,6 +113,7 @@ class Converter {
   Diagnostics& diags_;
   Location fixed_;  // when set, every node gets this location (command-line values)
   size_t count_ = 0;
+  size_t text_bytes_ = 0;
 };
 
 std::optional<std::vector<YAML::Node>> load_all(std::string_view text, const Location& at,
@@ -146,10 +159,20 @@ std::optional<Node> parse_yaml(std::string_view text, const std::string& file, D
 
 std::optional<Node> read_yaml_file(const std::string& path, Diagnostics& diags,
                                    const Location& from) {
+  // Only regular files, and not huge ones: `defaults: [/dev/zero]` must not hang the loader.
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(path, ec);
+  const auto size = regular ? std::filesystem::file_size(path, ec) : 0;
+  const Location& at = from.from_file() || !from.origin.empty() ? from : Location{path, 0, 0, path};
+  if (regular && !ec && size > kMaxFileBytes) {
+    diags.add(at, "",
+              "recipe file '" + path + "' is larger than " + std::to_string(kMaxFileBytes >> 20) +
+                  " MiB");
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.add(from.from_file() || !from.origin.empty() ? from : Location{path, 0, 0, path}, "",
-              "cannot read recipe file '" + path + "'");
+  if (!regular || !in) {
+    diags.add(at, "", "cannot read recipe file '" + path + "'");
     return std::nullopt;
   }
   std::ostringstream text;

@@ -79,10 +79,13 @@ void summary(const recipe::Recipe& r, bool instantiated) {
   std::cout << "\n  data:       " << c.data.manifests.size() << " manifest(s), batch "
             << c.data.batch_size << "\n";
   for (const recipe::StageConfig& s : c.stages) {
-    std::cout << "  stage:      " << s.name << ": "
-              << (s.steps ? std::to_string(*s.steps) + " steps"
-                          : std::to_string(*s.epochs) + " epochs")
-              << ", lr " << s.optimizer.lr << ", pairs " << pairs_str(s.pairs) << "\n";
+    std::cout << "  stage:      " << s.name << ": ";
+    if (s.steps) {
+      std::cout << *s.steps << " steps";
+    } else {
+      std::cout << *s.epochs << " epochs";
+    }
+    std::cout << ", lr " << s.optimizer.lr << ", pairs " << pairs_str(s.pairs) << "\n";
   }
   std::cout << "  plugins:    "
             << (r.plugins_checked ? "names and options checked" : "not checked (no plugin host)")

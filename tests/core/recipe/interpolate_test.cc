@@ -112,5 +112,17 @@ TEST(Interpolate, ExponentialExpansionIsBounded) {
   EXPECT_NE(r.errors.find("interpolation expands the recipe beyond"), std::string::npos);
 }
 
+TEST(Interpolate, TextGrowthAcrossManyCopiesIsBounded) {
+  // 4 bytes doubled 16 times is 256 KiB; 100 whole copies of it would be 25 MiB.
+  std::string text = "s0: xxxx\n";
+  for (int i = 1; i <= 16; ++i) {
+    text += "s" + std::to_string(i) + ": ${s" + std::to_string(i - 1) + "}${s" +
+            std::to_string(i - 1) + "}\n";
+  }
+  for (int i = 0; i < 100; ++i) text += "c" + std::to_string(i) + ": ${s16}\n";
+  auto r = run(text);
+  EXPECT_NE(r.errors.find("MiB"), std::string::npos) << r.errors.substr(0, 200);
+}
+
 }  // namespace
 }  // namespace chorus::recipe

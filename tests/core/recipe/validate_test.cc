@@ -91,8 +91,8 @@ TEST(Validate, WrongTypes) {
   EXPECT_EQ(c.errors[2],
             "/recipes/v.yaml:12:41: run.device: expected 'cpu' or 'cuda:N', got 'gpu'");
   EXPECT_EQ(c.errors[3],
-            "/recipes/v.yaml:13:34: model.core.bias_balancing: expected bool, got 'yes'");
-  EXPECT_EQ(c.errors[4], "/recipes/v.yaml:13:46: model.core.layers: expected int, got a list");
+            "/recipes/v.yaml:13:32: model.core.bias_balancing: expected bool, got 'yes'");
+  EXPECT_EQ(c.errors[4], "/recipes/v.yaml:13:45: model.core.layers: expected int, got a list");
 }
 
 TEST(Validate, RangesAndChoices) {
@@ -117,7 +117,7 @@ TEST(Validate, RangesAndChoices) {
             std::string::npos)
       << all;
   EXPECT_NE(all.find("stages.0.steps: must be >= 1, got 0"), std::string::npos);
-  EXPECT_NE(all.find("/recipes/v.yaml:4:56: stages.0.optimizer.lr: must be > 0, got -1e-3"),
+  EXPECT_NE(all.find("/recipes/v.yaml:4:57: stages.0.optimizer.lr: must be > 0, got -1e-3"),
             std::string::npos)
       << all;
   EXPECT_NE(all.find("stages.0.optimizer.betas: expected exactly 2 items, got 1"),
@@ -170,6 +170,16 @@ TEST(Validate, CrossChecks) {
   EXPECT_NE(all.find("stages.1.losses.cluster.clusters: missing required key 'clusters'"),
             std::string::npos)
       << all;
+}
+
+TEST(Validate, ModalitiesMustNameOne) {
+  auto c = check(
+      "modalities: {}\ndata: {manifests: [{path: t.jsonl}]}\n"
+      "stages: [{name: s, kind: instance, steps: 1, optimizer: {lr: 1}, pairs: [[a, b]]}]\n");
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_EQ(c.errors[0],
+            "/recipes/v.yaml:1:13: modalities: no modalities: name at least one, e.g. image: "
+            "{plugin: image}");
 }
 
 TEST(Validate, NullMeansDefaultOrAbsent) {
