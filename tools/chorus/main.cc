@@ -31,6 +31,7 @@ void print_usage() {
          "  plugins <list|info|new|try> ...  modality plugins: found/rejected, options, scaffold\n"
          "  data check|prepare-fmnist ...    check manifests; build the Fashion-MNIST set\n"
          "  tokenizer train|encode|decode     train the text plugin's BPE tokenizer; --help\n"
+         "  report RUN_DIR [--out FILE]      rewrite a run's report.html from its directory\n"
          "  --version                        print version and build flags\n";
 }
 
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     if (command == "plugins") return chorus::cli::run_plugins(args);
     if (command == "data") return chorus::cli::run_data(args);
     if (command == "tokenizer") return chorus::cli::run_tokenizer(args);
+    if (command == "report") return chorus::cli::run_report(args);
   } catch (const std::exception& e) {
     std::cerr << "chorus " << command << ": " << e.what() << "\n";
     return 1;
