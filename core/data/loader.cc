@@ -188,7 +188,17 @@ void Loader::worker_loop() {
       }
       stats_.max_in_flight = std::max(stats_.max_in_flight, next_claim_ - next_deliver_);
     }
-    auto result = std::make_unique<Result>(build(task));
+    std::unique_ptr<Result> result;
+    try {
+      result = std::make_unique<Result>(build(task));
+    } catch (const std::exception& e) {  // e.g. out of memory while batching
+      result = std::make_unique<Result>();
+      result->epoch = task.epoch;
+      result->begin = task.begin;
+      result->end = task.end;
+      result->error = absl::InternalError(absl::StrCat(
+          "loading batch of epoch ", task.epoch, " at position ", task.begin, ": ", e.what()));
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ready_[task.seq] = std::move(result);

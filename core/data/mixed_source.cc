@@ -74,6 +74,17 @@ absl::StatusOr<MixedSource> MixedSource::single(Manifest manifest) {
   return create(std::move(parts));
 }
 
+absl::StatusOr<MixedSource> MixedSource::open(const std::vector<FileSpec>& files,
+                                              const ManifestOptions& options, int64_t epoch_size) {
+  std::vector<Part> parts;
+  for (const FileSpec& f : files) {
+    auto m = read_manifest(f.path, options);
+    if (!m.ok()) return m.status();
+    parts.push_back({*std::move(m), f.weight});
+  }
+  return create(std::move(parts), epoch_size);
+}
+
 uint64_t MixedSource::fingerprint() const {
   uint64_t h = mix_seed(0x43484f5255530001ull, static_cast<uint64_t>(epoch_size_));
   for (const Part& p : parts_) {

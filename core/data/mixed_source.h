@@ -59,6 +59,14 @@ class MixedSource {
   // of the manifests' sizes.
   static absl::StatusOr<MixedSource> create(std::vector<Part> parts, int64_t epoch_size = 0);
   static absl::StatusOr<MixedSource> single(Manifest manifest);
+  // Reads each manifest file (with `options`: schema, split filter) and mixes them; what a
+  // recipe's `data: [{manifest: ..., weight: ...}]` turns into.
+  struct FileSpec {
+    std::string path;
+    double weight = 1.0;
+  };
+  static absl::StatusOr<MixedSource> open(const std::vector<FileSpec>& files,
+                                          const ManifestOptions& options, int64_t epoch_size = 0);
 
   int64_t epoch_size() const { return epoch_size_; }
   int num_sources() const { return static_cast<int>(parts_.size()); }

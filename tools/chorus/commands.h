@@ -19,5 +19,6 @@ int run_data_check(const std::vector<std::string>& args);
 int run_data_prepare_fmnist(const std::vector<std::string>& args);
 int run_tokenizer(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
+int run_data_bench(const std::vector<std::string>& args);
 
 }  // namespace chorus::cli

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "data_test_util.h"
 
 namespace chorus::data {
 namespace {
@@ -120,6 +121,30 @@ TEST(Shard, RanksPartitionTheEpochExactly) {
   }
   // Even sharding: equal counts, at most world-1 samples left out.
   for (int64_t rank = 0; rank < 4; ++rank) EXPECT_EQ(shard(order, {rank, 4, true}).size(), 25u);
+}
+
+}  // namespace
+}  // namespace chorus::data
+
+namespace chorus::data {
+namespace {
+
+TEST(MixedSource, OpenReadsManifestFilesWithTheSplitFilter) {
+  testing::TempDir dir;
+  const std::string a = dir.write("a.jsonl",
+                                  "{\"text\": \"x\", \"split\": \"train\"}\n"
+                                  "{\"text\": \"y\", \"split\": \"test\"}\n");
+  const std::string b = dir.write("b.jsonl", "{\"text\": \"z\", \"split\": \"train\"}\n");
+  ManifestOptions o;
+  o.split = "train";
+  auto s = MixedSource::open({{a, 2.0}, {b, 1.0}}, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->num_sources(), 2);
+  EXPECT_EQ(s->epoch_size(), 2);
+  EXPECT_EQ(s->weight(0), 2.0);
+  auto missing = MixedSource::open({{a, 1.0}, {dir.path() + "/nope.jsonl", 1.0}}, o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("nope.jsonl"), std::string::npos);
 }
 
 }  // namespace
