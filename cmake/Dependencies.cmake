@@ -3,6 +3,7 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(absl REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
+find_package(Boost 1.74 REQUIRED CONFIG)  # headers only: Boost.DLL for the plugin host
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 
 if(CHORUS_BUILD_TESTS AND NOT CHORUS_FUZZ)

@@ -1,0 +1,73 @@
+// StageObjective: the loss of one training step of one alignment stage.
+//
+// For a loaded batch it embeds every modality the stage's pairs name (once each), then for
+// every pair (a, b) takes the rows that carry both modalities and sums the stage's configured
+// terms:
+//   instance  symmetric InfoNCE with the learnable logit scale (or a fixed temperature)
+//   cluster   Contrastive Clustering (instance τ_I + cluster τ_C − entropy) or SwAV
+//   semantic  SupCon over the pair's two modalities pooled together, positives = same label
+//             (or same caption), with the class-prompt text embeddings as extra positives
+// Each term is weighted by its `weight`; pairs are summed. Semantic positives never cross a
+// pair: audio and image rows of the same class are not pulled together when only image-text
+// and audio-text are configured, so audio->image stays an emergent property.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "chorus/plugin.h"
+#include "core/data/loaded_batch.h"
+#include "core/data/mixed_source.h"
+#include "core/recipe/align_model.h"
+#include "core/recipe/class_prompts.h"
+#include "core/recipe/config.h"
+
+namespace chorus::recipe {
+
+struct StepLoss {
+  Tensor loss;                            // 0-dim, differentiable
+  std::map<std::string, double> metrics;  // "loss.instance.image-text" -> value, ...
+  int64_t pairs_used = 0;                 // rows that entered at least one pair term
+};
+
+// Text side of class prompts: how prompt strings become embeddings.
+struct PromptEncoder {
+  std::string modality;                            // the recipe's text modality ("text")
+  std::shared_ptr<const plugin::Decoder> decoder;  // its decoder (inline text)
+};
+
+class StageObjective {
+ public:
+  // `prompts` / `prompt_encoder` may be null/empty: the semantic term then has no prompts.
+  // `source` gives caption texts when semantic positives are captions.
+  StageObjective(AlignModel& model, const StageConfig& stage, const ClassPrompts* prompts,
+                 PromptEncoder prompt_encoder, const data::MixedSource* source);
+
+  absl::StatusOr<StepLoss> compute(const data::LoadedBatch& batch);
+
+  // Pairs of the stage after the anchor filter.
+  const std::vector<ModalityPair>& pairs() const { return pairs_; }
+
+ private:
+  absl::StatusOr<Tensor> prompt_embeddings();
+  Tensor caption_ids(const data::LoadedBatch& batch, const std::vector<int64_t>& rows) const;
+
+  AlignModel& model_;
+  const StageConfig& stage_;
+  const ClassPrompts* prompts_;
+  PromptEncoder prompt_encoder_;
+  const data::MixedSource* source_;
+  std::vector<ModalityPair> pairs_;
+  std::optional<data::Batch> prompt_batch_;  // decoded once
+};
+
+// Rows present in both sorted row lists, and each one's position in either list.
+struct PairRows {
+  std::vector<int64_t> rows, pos_a, pos_b;
+};
+PairRows intersect_rows(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
+
+}  // namespace chorus::recipe
