@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <tuple>
+#include <vector>
 #include <utility>
 
 #include "core/tensor/error.h"
@@ -93,6 +94,9 @@ struct Plan {
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;  // cuBLAS A (ours B), B, C=D
   cublasLtMatmulAlgo_t algo{};
   bool has_algo = false;
+  // The heuristic's candidates, timed once on first use for large problems (see tune()).
+  std::vector<cublasLtMatmulAlgo_t> candidates;
+  bool tuned = false;
   std::mutex mu;  // the bias/scale pointers are set on `desc` per call
   ~Plan() {
     if (desc) cublasLtMatmulDescDestroy(desc);
@@ -215,6 +219,63 @@ cublasLtMatrixLayout_t make_layout(DType t, int64_t rows, int64_t cols, int64_t 
   return l;
 }
 
+constexpr int kCandidates = 8;
+// Products of at least this many flops time the heuristic's candidates once; smaller ones take
+// its first choice (the timing would cost more than it could save).
+constexpr double kTuneFlops = 2.0 * 1024 * 1024 * 1024;
+
+void set_pointers(cublasLtMatmulDesc_t desc, const GemmArgs& g) {
+  if (g.epilogue == Epilogue::kBias || g.epilogue == Epilogue::kGeluBias) {
+    set_desc(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, g.bias, g);
+  } else if (g.epilogue == Epilogue::kBiasGrad) {
+    set_desc(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, static_cast<const void*>(g.bias_grad), g);
+  }
+  if (is_fp8(g.ab_type)) {  // cuBLAS's A is our B
+    set_desc(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, static_cast<const void*>(g.scale_b), g);
+    set_desc(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, static_cast<const void*>(g.scale_a), g);
+  }
+}
+
+// Times each candidate (one warm-up, then three runs) on the call's own operands and keeps the
+// fastest: the heuristic's first choice is not always the fastest kernel on the H200. Only when C
+// is not read (beta = 0), so the trial products leave no trace, and never while the stream is
+// captured into a graph.
+void tune(Plan& plan, cublasLtHandle_t handle, const GemmArgs& g, const void* a, const void* b,
+          void* c, void* ws, cudaStream_t stream) {
+  plan.tuned = true;
+  const double flops = 2.0 * g.m * g.n * g.k * g.batch;
+  if (plan.candidates.size() < 2 || g.beta != 0.f || flops < kTuneFlops) return;
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(stream, &capture) != cudaSuccess ||
+      capture != cudaStreamCaptureStatusNone) {
+    return;
+  }
+  cudaEvent_t start, stop;
+  check_cuda(cudaEventCreate(&start), "cudaEventCreate", g);
+  check_cuda(cudaEventCreate(&stop), "cudaEventCreate", g);
+  float best = 0.f;
+  for (const cublasLtMatmulAlgo_t& algo : plan.candidates) {
+    auto run = [&] {
+      return cublasLtMatmul(handle, plan.desc, &g.alpha, b, plan.a, a, plan.b, &g.beta, c, plan.c,
+                            c, plan.c, &algo, ws, kWorkspaceBytes, stream);
+    };
+    if (run() != CUBLAS_STATUS_SUCCESS) continue;
+    check_cuda(cudaEventRecord(start, stream), "cudaEventRecord", g);
+    bool ok = true;
+    for (int i = 0; i < 3 && ok; ++i) ok = run() == CUBLAS_STATUS_SUCCESS;
+    check_cuda(cudaEventRecord(stop, stream), "cudaEventRecord", g);
+    check_cuda(cudaEventSynchronize(stop), "cudaEventSynchronize", g);
+    float ms = 0.f;
+    cudaEventElapsedTime(&ms, start, stop);
+    if (ok && (best == 0.f || ms < best)) {
+      best = ms;
+      plan.algo = algo;
+    }
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+}
+
 std::shared_ptr<Plan> build_plan(const GemmArgs& g, const PlanKey& key, cublasLtHandle_t handle) {
   auto plan = std::make_shared<Plan>();
   const cublasComputeType_t compute =
@@ -228,6 +289,10 @@ std::shared_ptr<Plan> build_plan(const GemmArgs& g, const PlanKey& key, cublasLt
   set_desc(plan->desc, CUBLASLT_MATMUL_DESC_TRANSB, op_b, g);
   const cublasLtEpilogue_t epi = lt_epilogue(g.epilogue);
   if (epi != CUBLASLT_EPILOGUE_DEFAULT) set_desc(plan->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, epi, g);
+
+  // Pointers that select kernel variants (scales, bias) are set before the heuristic runs, or
+  // it may offer an algorithm that cublasLtMatmul then refuses (seen with FP8 scales).
+  set_pointers(plan->desc, g);
 
   plan->a = make_layout(g.ab_type, g.trans_b ? g.k : g.n, g.trans_b ? g.n : g.k, g.ldb, g.batch,
                         g.stride_b, g);
@@ -248,14 +313,18 @@ std::shared_ptr<Plan> build_plan(const GemmArgs& g, const PlanKey& key, cublasLt
                                        &key.align_c, sizeof(uint32_t));
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
                                        &key.align_c, sizeof(uint32_t));
-  cublasLtMatmulHeuristicResult_t result{};
+  cublasLtMatmulHeuristicResult_t results[kCandidates] = {};
   int returned = 0;
-  const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(
-      handle, plan->desc, plan->a, plan->b, plan->c, plan->c, pref, 1, &result, &returned);
+  const cublasStatus_t st =
+      cublasLtMatmulAlgoGetHeuristic(handle, plan->desc, plan->a, plan->b, plan->c, plan->c, pref,
+                                     kCandidates, results, &returned);
   cublasLtMatmulPreferenceDestroy(pref);
   if (st == CUBLAS_STATUS_SUCCESS && returned > 0) {
-    plan->algo = result.algo;
+    plan->algo = results[0].algo;
     plan->has_algo = true;
+    for (int i = 0; i < returned; ++i) {
+      if (results[i].state == CUBLAS_STATUS_SUCCESS) plan->candidates.push_back(results[i].algo);
+    }
   } else if (st != CUBLAS_STATUS_NOT_SUPPORTED) {
     check_cublas(st, "cublasLtMatmulAlgoGetHeuristic", g);
   }
@@ -293,18 +362,8 @@ void gemm(const GemmArgs& g, const void* a, const void* b, void* c, cudaStream_t
   CHORUS_CHECK(plan->has_algo, problem_str(g), ": cuBLASLt has no algorithm for this problem",
                g.epilogue != Epilogue::kNone ? " with this epilogue" : "");
   std::lock_guard<std::mutex> lock(plan->mu);
-  if (g.epilogue == Epilogue::kBias || g.epilogue == Epilogue::kGeluBias) {
-    set_desc(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, g.bias, g);
-  } else if (g.epilogue == Epilogue::kBiasGrad) {
-    set_desc(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, static_cast<const void*>(g.bias_grad),
-             g);
-  }
-  if (is_fp8(g.ab_type)) {  // cuBLAS's A is our B
-    set_desc(plan->desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, static_cast<const void*>(g.scale_b),
-             g);
-    set_desc(plan->desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, static_cast<const void*>(g.scale_a),
-             g);
-  }
+  set_pointers(plan->desc, g);
+  if (!plan->tuned) tune(*plan, handle, g, a, b, c, ws, stream);
   check_cublas(cublasLtMatmul(handle, plan->desc, &g.alpha, b, plan->a, a, plan->b, &g.beta, c,
                               plan->c, c, plan->c, &plan->algo, ws, kWorkspaceBytes, stream),
                "cublasLtMatmul", g);

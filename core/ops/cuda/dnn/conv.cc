@@ -218,14 +218,6 @@ void conv_backward_filter(const ConvProblem& p, const void* dy, const void* x, v
       what, "cudnnConvolutionBackwardFilter");
 }
 
-void conv_backward_bias(const ConvProblem& p, const void* dy, void* db, cudaStream_t stream) {
-  const std::string what = problem_str("conv2d (cuDNN backward bias)", p);
-  auto plan = get_plan(p, what);
-  auto lock = cudnn_lock();
-  cudnnHandle_t h = cudnn_handle(stream, what);
-  const float one = 1.f, zero = 0.f;
-  check_cudnn(cudnnConvolutionBackwardBias(h, &one, plan->y, dy, &zero, plan->bias, db), what,
-              "cudnnConvolutionBackwardBias");
-}
+// conv_backward_bias is in conv_bias_grad.cu: cuDNN's own refuses bf16.
 
 }  // namespace chorus::cuda::dnn

@@ -287,9 +287,9 @@ std::unique_ptr<GraphBuilder::Plan> GraphBuilder::build(cudnnHandle_t handle) {
   return nullptr;
 }
 
-void execute(cudnnHandle_t handle, const GraphBuilder::Plan& plan,
-             const std::vector<std::pair<int64_t, void*>>& bindings, void* workspace,
-             const std::string& what) {
+Desc make_variant_pack(const GraphBuilder::Plan& plan,
+                       const std::vector<std::pair<int64_t, void*>>& bindings, void* workspace,
+                       const std::string& what) {
   std::vector<int64_t> uids;
   std::vector<void*> ptrs;
   for (const auto& [u, p] : bindings) {
@@ -307,8 +307,19 @@ void execute(cudnnHandle_t handle, const GraphBuilder::Plan& plan,
       static_cast<int64_t>(ptrs.size()), ptrs.data(), what);
   set(pack.get(), CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &workspace, what);
   finalize(pack.get(), what, "cudnnBackendFinalize(variant pack)");
+  return pack;
+}
+
+void execute(cudnnHandle_t handle, const GraphBuilder::Plan& plan, const Desc& pack,
+             const std::string& what) {
   check_cudnn(cudnnBackendExecute(handle, plan.plan.get(), pack.get()), what,
               "cudnnBackendExecute");
+}
+
+void execute(cudnnHandle_t handle, const GraphBuilder::Plan& plan,
+             const std::vector<std::pair<int64_t, void*>>& bindings, void* workspace,
+             const std::string& what) {
+  execute(handle, plan, make_variant_pack(plan, bindings, workspace, what), what);
 }
 
 }  // namespace chorus::cuda::dnn

@@ -90,7 +90,15 @@ class GraphBuilder {
   int64_t next_uid_ = 1;
 };
 
-// Runs a plan: binds (uid, device pointer) pairs plus the plan's scalars and workspace.
+// The variant pack of one execution: (uid, device pointer) pairs plus the plan's scalars and
+// the workspace. Packs can be kept and reused while the pointers stay the same.
+Desc make_variant_pack(const GraphBuilder::Plan& plan,
+                       const std::vector<std::pair<int64_t, void*>>& bindings, void* workspace,
+                       const std::string& what);
+void execute(cudnnHandle_t handle, const GraphBuilder::Plan& plan, const Desc& pack,
+             const std::string& what);
+
+// Runs a plan once (make_variant_pack + execute).
 void execute(cudnnHandle_t handle, const GraphBuilder::Plan& plan,
              const std::vector<std::pair<int64_t, void*>>& bindings, void* workspace,
              const std::string& what);

@@ -50,6 +50,11 @@ struct SdpaPlan {
   std::unique_ptr<GraphBuilder::Plan> plan;
   int64_t uid[kSlots] = {};
   bool bound[kSlots] = {};
+  // The last variant pack and what it binds: training loops call with the same buffers again
+  // and again (the caching allocator hands them back), so the pack is rebuilt only on change.
+  Desc pack;
+  std::vector<std::pair<int64_t, void*>> pack_bindings;
+  void* pack_workspace = nullptr;
 };
 
 // Score-shaped helpers shared by both graphs.
@@ -219,7 +224,7 @@ std::shared_ptr<SdpaPlan> get_plan(const SdpaProblem& p, bool backward, cudnnHan
   return plan;
 }
 
-void run(const SdpaPlan& plan, cudnnHandle_t handle, void* const* ptrs, cudaStream_t stream,
+void run(SdpaPlan& plan, cudnnHandle_t handle, void* const* ptrs, cudaStream_t stream,
          size_t extra_bytes, int extra_slot, const std::string& what) {
   const size_t ws = static_cast<size_t>(plan.plan->workspace);
   const size_t ws_rounded = (ws + 255) & ~size_t{255};
@@ -235,7 +240,14 @@ void run(const SdpaPlan& plan, cudnnHandle_t handle, void* const* ptrs, cudaStre
     }
     bindings.emplace_back(plan.uid[s], ptr);
   }
-  execute(handle, *plan.plan, bindings, ws > 0 ? base : nullptr, what);
+  void* workspace = ws > 0 ? base : nullptr;
+  if (plan.pack.get() == nullptr || bindings != plan.pack_bindings ||
+      workspace != plan.pack_workspace) {
+    plan.pack = make_variant_pack(*plan.plan, bindings, workspace, what);
+    plan.pack_bindings = bindings;
+    plan.pack_workspace = workspace;
+  }
+  execute(handle, *plan.plan, plan.pack, what);
 }
 
 void validate(const SdpaProblem& p, const char* op) {
