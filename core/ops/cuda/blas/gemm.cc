@@ -9,8 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <tuple>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "core/tensor/error.h"
 
