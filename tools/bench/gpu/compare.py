@@ -18,18 +18,24 @@ def main():
     parser.add_argument("ours")
     parser.add_argument("torch")
     parser.add_argument("--md")
+    parser.add_argument("--ops", help="bench_gpu_ops.json (the engine's ops on Tensors)")
     args = parser.parse_args()
     ours, theirs = load(args.ours), load(args.torch)
+    if args.ops:
+        ours.update(load(args.ops))
     keys = sorted({n.rsplit("/", 1)[0] for n in list(ours) + list(theirs)})
-    lines = ["| benchmark | chorus TFLOP/s | direct cuBLASLt | PyTorch | chorus/direct | chorus/PyTorch |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| benchmark | chorus layer TFLOP/s | chorus op | direct cuBLASLt | PyTorch "
+             "| layer/direct | op/direct | layer/PyTorch |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key in keys:
         c = ours.get(key + "/chorus")
+        o = ours.get(key + "/chorus_op")
         d = ours.get(key + "/direct_cublaslt")
         t = theirs.get(key + "/torch")
         fmt = lambda r: f"{r['tflops']:.1f}" if r else "-"  # noqa: E731
         ratio = lambda a, b: f"{a['tflops'] / b['tflops']:.3f}" if a and b else "-"  # noqa: E731
-        lines.append(f"| {key} | {fmt(c)} | {fmt(d)} | {fmt(t)} | {ratio(c, d)} | {ratio(c, t)} |")
+        lines.append(f"| {key} | {fmt(c)} | {fmt(o)} | {fmt(d)} | {fmt(t)} | {ratio(c, d)} "
+                     f"| {ratio(o, d)} | {ratio(c or o, t)} |")
     text = "\n".join(lines)
     print(text)
     if args.md:
