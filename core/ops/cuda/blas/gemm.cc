@@ -219,10 +219,16 @@ cublasLtMatrixLayout_t make_layout(DType t, int64_t rows, int64_t cols, int64_t 
   return l;
 }
 
-constexpr int kCandidates = 8;
+constexpr int kCandidates = 32;
 // Products of at least this many flops time the heuristic's candidates once; smaller ones take
 // its first choice (the timing would cost more than it could save).
 constexpr double kTuneFlops = 2.0 * 1024 * 1024 * 1024;
+
+// C as cuBLASLt's input. FP8 products refuse to run in place (C == D: NOT_SUPPORTED, seen on
+// the H200 with cuBLASLt 13), and with beta = 0 they need no C at all.
+const void* c_input(const GemmArgs& g, const void* c) {
+  return is_fp8(g.ab_type) && g.beta == 0.f ? nullptr : c;
+}
 
 void set_pointers(cublasLtMatmulDesc_t desc, const GemmArgs& g) {
   if (g.epilogue == Epilogue::kBias || g.epilogue == Epilogue::kGeluBias) {
@@ -256,8 +262,8 @@ void tune(Plan& plan, cublasLtHandle_t handle, const GemmArgs& g, const void* a,
   float best = 0.f;
   for (const cublasLtMatmulAlgo_t& algo : plan.candidates) {
     auto run = [&] {
-      return cublasLtMatmul(handle, plan.desc, &g.alpha, b, plan.a, a, plan.b, &g.beta, c, plan.c,
-                            c, plan.c, &algo, ws, kWorkspaceBytes, stream);
+      return cublasLtMatmul(handle, plan.desc, &g.alpha, b, plan.a, a, plan.b, &g.beta,
+                            c_input(g, c), plan.c, c, plan.c, &algo, ws, kWorkspaceBytes, stream);
     };
     if (run() != CUBLAS_STATUS_SUCCESS) continue;
     check_cuda(cudaEventRecord(start, stream), "cudaEventRecord", g);
@@ -364,9 +370,10 @@ void gemm(const GemmArgs& g, const void* a, const void* b, void* c, cudaStream_t
   std::lock_guard<std::mutex> lock(plan->mu);
   set_pointers(plan->desc, g);
   if (!plan->tuned) tune(*plan, handle, g, a, b, c, ws, stream);
-  check_cublas(cublasLtMatmul(handle, plan->desc, &g.alpha, b, plan->a, a, plan->b, &g.beta, c,
-                              plan->c, c, plan->c, &plan->algo, ws, kWorkspaceBytes, stream),
-               "cublasLtMatmul", g);
+  check_cublas(
+      cublasLtMatmul(handle, plan->desc, &g.alpha, b, plan->a, a, plan->b, &g.beta, c_input(g, c),
+                     plan->c, c, plan->c, &plan->algo, ws, kWorkspaceBytes, stream),
+      "cublasLtMatmul", g);
 }
 
 bool gemm_supported(const GemmArgs& g) {
