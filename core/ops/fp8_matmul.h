@@ -4,7 +4,8 @@
 // dequantisation factor, a 0-dim tensor); out is bf16, f16 or f32. b is given row-major as
 // [N, K] — the weight layout of linear and the "TN" layout that Hopper's FP8 tensor cores need —
 // so a quantised linear layer is fp8_matmul(x_q, w_q, sx, sw). On CUDA this is one cuBLASLt FP8
-// GEMM (f32 accumulation); on the CPU a reference loop in f32. Not differentiable.
+// GEMM (f32 accumulation) — which cuBLASLt still refuses on the H200 (NOT_SUPPORTED, see
+// docs/gpu-benchmarks.md); on the CPU a reference loop in f32. Not differentiable.
 #pragma once
 
 #include "core/tensor/tensor.h"

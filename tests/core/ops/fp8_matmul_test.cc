@@ -14,8 +14,8 @@ namespace {
 TEST(Fp8Matmul, MatchesScaledProductOfTheCodes) {
   // Every value is exact in e4m3 (3 mantissa bits), so the reference sees the same inputs.
   const std::vector<float> av = {0.5f, -1.f, 1.5f, 2.f, 0.25f, -0.75f, 3.f, -0.125f};  // [2, 4]
-  const std::vector<float> bv = {1.f, 0.5f, -2.f, 0.75f, -1.5f, 0.25f, 1.f, 4.f,
-                                 0.375f, -0.5f, 2.f, -1.f};  // [3, 4]
+  const std::vector<float> bv = {1.f, 0.5f, -2.f,   0.75f, -1.5f, 0.25f,
+                                 1.f, 4.f,  0.375f, -0.5f, 2.f,   -1.f};  // [3, 4]
   const Tensor a = Tensor::from_vector(av, {2, 4}).to(DType::kF8E4M3);
   const Tensor b = Tensor::from_vector(bv, {3, 4}).to(DType::kF8E4M3);
   const Tensor sa = Tensor::scalar(0.5), sb = Tensor::scalar(3.0);
@@ -53,10 +53,13 @@ TEST(Fp8Matmul, BadInputNamesTheProblem) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message([&] { fp8_matmul(a, Tensor::zeros({3, 7}, DType::kF8E4M3), s, s); })
-                .find("fp8_matmul: expects a [M, K] and b [N, K]"),
+  EXPECT_NE(message([&] {
+              fp8_matmul(a, Tensor::zeros({3, 7}, DType::kF8E4M3), s, s);
+            }).find("fp8_matmul: expects a [M, K] and b [N, K]"),
             std::string::npos);
-  EXPECT_NE(message([&] { fp8_matmul(a, Tensor::zeros({3, 8}), s, s); }).find("f8e4m3 or f8e5m2"),
+  EXPECT_NE(message([&] {
+              fp8_matmul(a, Tensor::zeros({3, 8}), s, s);
+            }).find("f8e4m3 or f8e5m2"),
             std::string::npos);
   EXPECT_NE(message([&] { fp8_matmul(a, a, Tensor::zeros({2}), s); }).find("single f32 values"),
             std::string::npos);
