@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "core/ops/scan.h"
 #include "core/ops/sort.h"
 #include "tests/cuda/parity.h"

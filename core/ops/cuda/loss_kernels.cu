@@ -12,58 +12,6 @@ namespace {
 template <class T>
 using Acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
-// 8 consecutive bf16 / 4 f32 as one 16-byte load when the row allows it.
-template <class T>
-struct Vec16;
-template <>
-struct Vec16<uint16_t> {
-  static constexpr int kWidth = 8;
-  __device__ static void load(const uint16_t* p, int64_t j, float* out) {
-    const uint4 v = *reinterpret_cast<const uint4*>(p + j);
-    const uint32_t w[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      out[2 * k] = __uint_as_float(w[k] << 16);
-      out[2 * k + 1] = __uint_as_float(w[k] & 0xffff0000u);
-    }
-  }
-  __device__ static void store(uint16_t* p, int64_t j, const float* in) {
-    uint4 v;
-    uint32_t* w = reinterpret_cast<uint32_t*>(&v);
-#pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      w[k] = float_to_bf16_bits(in[2 * k]) | (uint32_t{float_to_bf16_bits(in[2 * k + 1])} << 16);
-    }
-    *reinterpret_cast<uint4*>(p + j) = v;
-  }
-};
-template <>
-struct Vec16<float> {
-  static constexpr int kWidth = 4;
-  __device__ static void load(const float* p, int64_t j, float* out) {
-    const float4 v = *reinterpret_cast<const float4*>(p + j);
-    out[0] = v.x;
-    out[1] = v.y;
-    out[2] = v.z;
-    out[3] = v.w;
-  }
-  __device__ static void store(float* p, int64_t j, const float* in) {
-    *reinterpret_cast<float4*>(p + j) = make_float4(in[0], in[1], in[2], in[3]);
-  }
-};
-template <>
-struct Vec16<double> {
-  static constexpr int kWidth = 2;
-  __device__ static void load(const double* p, int64_t j, double* out) {
-    const double2 v = *reinterpret_cast<const double2*>(p + j);
-    out[0] = v.x;
-    out[1] = v.y;
-  }
-  __device__ static void store(double* p, int64_t j, const double* in) {
-    *reinterpret_cast<double2*>(p + j) = make_double2(in[0], in[1]);
-  }
-};
-
 template <class A>
 __device__ __forceinline__ void online_add(A v, A& m, A& s) {
   if (v == A(-INFINITY)) return;  // contributes exp(-inf) = 0; would make -inf - -inf = NaN

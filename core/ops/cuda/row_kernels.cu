@@ -3,6 +3,7 @@
 // type) when it fits, so the statistics passes and the output pass re-read on-chip memory.
 // bf16 rows (stored as uint16_t bits) are widened on load and rounded once on store.
 #include <algorithm>
+#include <initializer_list>
 
 #include "core/ops/cuda/common.cuh"
 #include "core/ops/cuda/row_launch.h"
@@ -23,7 +24,7 @@ unsigned row_blocks(int64_t rows) {
 
 template <class K>
 void allow_smem(K kernel, size_t bytes) {
-  if (bytes > 48 * 1024) {
+  if (bytes > 40 * 1024) {  // static shared memory counts towards the 48 KiB default too
     cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                          static_cast<int>(bytes));
   }
@@ -41,8 +42,45 @@ struct RowView {
 
 // ------------------------------------------------------------------ softmax (last dim)
 
+// Visits the row's elements: `vec` in 16-byte groups (j a multiple of the width), else one at
+// a time. f(j, v, count) gets `count` consecutive values starting at column j.
+template <class T, class F>
+__device__ __forceinline__ void for_each_chunk(const T* row, int64_t n, bool vec, F f) {
+  using V = Vec16<T>;
+  if (vec) {
+    for (int64_t j = threadIdx.x * int64_t{V::kWidth}; j < n; j += blockDim.x * V::kWidth) {
+      Acc<T> v[V::kWidth];
+      V::load(row, j, v);
+      f(j, v, V::kWidth);
+    }
+  } else {
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+      Acc<T> v[V::kWidth];
+      v[0] = RowIo<T>::load(row, j);
+      f(j, v, 1);
+    }
+  }
+}
+
+// Writes the row: g(j) gives the value of column j.
+template <class T, class G>
+__device__ __forceinline__ void store_row(T* row, int64_t n, bool vec, G g) {
+  using V = Vec16<T>;
+  if (vec) {
+    for (int64_t j = threadIdx.x * int64_t{V::kWidth}; j < n; j += blockDim.x * V::kWidth) {
+      Acc<T> v[V::kWidth];
+#pragma unroll
+      for (int k = 0; k < V::kWidth; ++k) v[k] = g(j + k);
+      V::store(row, j, v);
+    }
+  } else {
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) RowIo<T>::store(row, j, g(j));
+  }
+}
+
 template <class T>
-__global__ void softmax_rows(T* y, const T* x, int64_t rows, int64_t n, bool log, bool cache) {
+__global__ void softmax_rows(T* y, const T* x, int64_t rows, int64_t n, bool log, bool cache,
+                             bool vec) {
   using A = Acc<T>;
   extern __shared__ __align__(16) unsigned char smem[];
   A* buf = reinterpret_cast<A*>(smem);
@@ -50,25 +88,30 @@ __global__ void softmax_rows(T* y, const T* x, int64_t rows, int64_t n, bool log
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const T* xr = x + r * n;
     A m = -INFINITY;
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-      const A v = RowIo<T>::load(xr, j);
-      if (cache) buf[j] = v;
-      m = fmax(m, v);
-    }
+    for_each_chunk(xr, n, vec, [&](int64_t j, const A* v, int count) {
+      for (int k = 0; k < count; ++k) {
+        if (cache) buf[j + k] = v[k];
+        m = fmax(m, v[k]);
+      }
+    });
     m = block_max(m, scratch);
     const RowView<T> row{xr, cache ? buf : nullptr};
     A s = 0;
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) s += exp(row[j] - m);
+    if (cache) {
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) s += exp(buf[j] - m);
+    } else {
+      for_each_chunk(xr, n, vec, [&](int64_t, const A* v, int count) {
+        for (int k = 0; k < count; ++k) s += exp(v[k] - m);
+      });
+    }
     s = block_sum(s, scratch);
     T* yr = y + r * n;
     if (log) {
       const A lse = m + ::log(s);
-      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) RowIo<T>::store(yr, j, row[j] - lse);
+      store_row(yr, n, vec, [&](int64_t j) { return row[j] - lse; });
     } else {
       const A inv = A(1) / s;
-      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-        RowIo<T>::store(yr, j, exp(row[j] - m) * inv);
-      }
+      store_row(yr, n, vec, [&](int64_t j) { return exp(row[j] - m) * inv; });
     }
     __syncthreads();  // the cache is rewritten by the next row
   }
@@ -76,8 +119,9 @@ __global__ void softmax_rows(T* y, const T* x, int64_t rows, int64_t n, bool log
 
 template <class T>
 __global__ void softmax_rows_backward(T* gx, const T* g, const T* y, int64_t rows, int64_t n,
-                                      bool log, bool cache) {
+                                      bool log, bool cache, bool vec) {
   using A = Acc<T>;
+  using V = Vec16<T>;
   extern __shared__ __align__(16) unsigned char smem[];
   A* gbuf = reinterpret_cast<A*>(smem);
   A* ybuf = gbuf + n;
@@ -86,20 +130,25 @@ __global__ void softmax_rows_backward(T* gx, const T* g, const T* y, int64_t row
     const T* gr = g + r * n;
     const T* yr = y + r * n;
     A s = 0;
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-      const A gv = RowIo<T>::load(gr, j), yv = RowIo<T>::load(yr, j);
-      if (cache) {
-        gbuf[j] = gv;
-        ybuf[j] = yv;
+    for_each_chunk(gr, n, vec, [&](int64_t j, const A* gv, int count) {
+      A yv[V::kWidth];
+      if (count == 1) {
+        yv[0] = RowIo<T>::load(yr, j);
+      } else {
+        V::load(yr, j, yv);
       }
-      s += log ? gv : gv * yv;
-    }
+      for (int k = 0; k < count; ++k) {
+        if (cache) {
+          gbuf[j + k] = gv[k];
+          ybuf[j + k] = yv[k];
+        }
+        s += log ? gv[k] : gv[k] * yv[k];
+      }
+    });
     s = block_sum(s, scratch);
     const RowView<T> gv{gr, cache ? gbuf : nullptr}, yv{yr, cache ? ybuf : nullptr};
-    T* out = gx + r * n;
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
-      RowIo<T>::store(out, j, log ? gv[j] - exp(yv[j]) * s : yv[j] * (gv[j] - s));
-    }
+    store_row(gx + r * n, n, vec,
+              [&](int64_t j) { return log ? gv[j] - exp(yv[j]) * s : yv[j] * (gv[j] - s); });
     __syncthreads();
   }
 }
@@ -149,7 +198,8 @@ __global__ void softmax_cols_backward(T* gx, const T* g, const T* y, int64_t out
 
 template <class T, bool kRms>
 __global__ void norm_forward(T* y, Acc<T>* mean_out, Acc<T>* rstd_out, const T* x, const Acc<T>* w,
-                             const Acc<T>* b, int64_t rows, int64_t d, Acc<T> eps, bool cache) {
+                             const Acc<T>* b, int64_t rows, int64_t d, Acc<T> eps, bool cache,
+                             bool vec) {
   using A = Acc<T>;
   extern __shared__ __align__(16) unsigned char smem[];
   A* buf = reinterpret_cast<A*>(smem);
@@ -157,11 +207,12 @@ __global__ void norm_forward(T* y, Acc<T>* mean_out, Acc<T>* rstd_out, const T* 
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const T* xr = x + r * d;
     A s = 0;
-    for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
-      const A v = RowIo<T>::load(xr, j);
-      if (cache) buf[j] = v;
-      s += kRms ? v * v : v;
-    }
+    for_each_chunk(xr, d, vec, [&](int64_t j, const A* v, int count) {
+      for (int k = 0; k < count; ++k) {
+        if (cache) buf[j + k] = v[k];
+        s += kRms ? v[k] * v[k] : v[k];
+      }
+    });
     s = block_sum(s, scratch);
     const RowView<T> row{xr, cache ? buf : nullptr};
     A mean = 0, var;
@@ -182,64 +233,92 @@ __global__ void norm_forward(T* y, Acc<T>* mean_out, Acc<T>* rstd_out, const T* 
       if (mean_out) mean_out[r] = mean;
       rstd_out[r] = rstd;
     }
-    T* yr = y + r * d;
-    for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
+    store_row(y + r * d, d, vec, [&](int64_t j) {
       A v = (row[j] - mean) * rstd;
       if (w) v *= w[j];
       if (b) v += b[j];
-      RowIo<T>::store(yr, j, v);
-    }
+      return v;
+    });
     __syncthreads();
   }
 }
 
 // gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w, x̂ = (x − mean)·rstd (RMS: no mean(ĝ)).
+// With `params`, the block also sums g·x̂ and g over its rows for the weight and bias
+// gradients, in shared memory at columns each thread owns (the same thread handles column j
+// in every row, so no atomics), and writes one partial row per block to partial_w/partial_b.
 template <class T, bool kRms>
-__global__ void norm_backward_input(T* gx, const T* g, const T* x, const Acc<T>* mean,
-                                    const Acc<T>* rstd, const Acc<T>* w, int64_t rows, int64_t d,
-                                    bool cache) {
+__global__ void norm_backward_input(T* gx, Acc<T>* partial_w, Acc<T>* partial_b, const T* g,
+                                    const T* x, const Acc<T>* mean, const Acc<T>* rstd,
+                                    const Acc<T>* w, int64_t rows, int64_t d, bool cache, bool vec,
+                                    bool params) {
   using A = Acc<T>;
+  using V = Vec16<T>;
   extern __shared__ __align__(16) unsigned char smem[];
-  A* gbuf = reinterpret_cast<A*>(smem);
-  A* xbuf = gbuf + d;
+  A* gbuf = reinterpret_cast<A*>(smem);  // ĝ, then x̂, then the parameter partials
+  A* xbuf = gbuf + (cache ? d : 0);
+  A* pw = xbuf + (cache ? d : 0);
+  A* pb = pw + d;
   __shared__ A scratch[32];
+  if (params) {
+    for (int64_t j = threadIdx.x; j < d; j += blockDim.x) pw[j] = pb[j] = A(0);
+    __syncthreads();
+  }
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const T* gr = g + r * d;
     const T* xr = x + r * d;
     const A mu = kRms ? A(0) : mean[r], rs = rstd[r];
     A sg = 0, sgx = 0;
-    for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
-      const A gv = RowIo<T>::load(gr, j) * (w ? w[j] : A(1));
-      const A xh = (RowIo<T>::load(xr, j) - mu) * rs;
-      if (cache) {
-        gbuf[j] = gv;
-        xbuf[j] = xh;
+    for_each_chunk(gr, d, vec, [&](int64_t j, const A* graw, int count) {
+      A xv[V::kWidth];
+      if (count == 1) {
+        xv[0] = RowIo<T>::load(xr, j);
+      } else {
+        V::load(xr, j, xv);
       }
-      sg += gv;
-      sgx += gv * xh;
-    }
+      for (int k = 0; k < count; ++k) {
+        const A xh = (xv[k] - mu) * rs;
+        const A gv = graw[k] * (w ? w[j + k] : A(1));
+        if (cache) {
+          gbuf[j + k] = gv;
+          xbuf[j + k] = xh;
+        }
+        if (params) {  // the thread that owns column j + k in every row
+          pw[j + k] += graw[k] * xh;
+          pb[j + k] += graw[k];
+        }
+        sg += gv;
+        sgx += gv * xh;
+      }
+    });
     if (!kRms) sg = block_sum(sg, scratch);
     sgx = block_sum(sgx, scratch);
     const A inv_d = A(1) / static_cast<A>(d);
     const A mg = sg * inv_d, mgx = sgx * inv_d;
-    T* out = gx + r * d;
-    for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
-      A gv, xh;
-      if (cache) {
-        gv = gbuf[j];
-        xh = xbuf[j];
-      } else {
-        gv = RowIo<T>::load(gr, j) * (w ? w[j] : A(1));
-        xh = (RowIo<T>::load(xr, j) - mu) * rs;
-      }
-      RowIo<T>::store(out, j, rs * (kRms ? gv - xh * mgx : gv - mg - xh * mgx));
+    if (gx != nullptr) {
+      store_row(gx + r * d, d, vec, [&](int64_t j) {
+        A gv, xh;
+        if (cache) {
+          gv = gbuf[j];
+          xh = xbuf[j];
+        } else {
+          gv = RowIo<T>::load(gr, j) * (w ? w[j] : A(1));
+          xh = (RowIo<T>::load(xr, j) - mu) * rs;
+        }
+        return rs * (kRms ? gv - xh * mgx : gv - mg - xh * mgx);
+      });
     }
     __syncthreads();
   }
+  if (params) {
+    __syncthreads();
+    for (int64_t j = threadIdx.x; j < d; j += blockDim.x) {
+      partial_w[blockIdx.x * d + j] = pw[j];
+      partial_b[blockIdx.x * d + j] = pb[j];
+    }
+  }
 }
 
-// Column sums over rows of g·x̂ (weight gradient) and g (bias gradient): block (32, 8) covers
-// 32 columns; blockIdx.y takes a chunk of rows and writes one partial row to the workspace.
 constexpr int kParamChunks = 128;
 
 template <class T, bool kRms>
@@ -288,6 +367,28 @@ __global__ void sum_partials(A* out_w, A* out_b, const A* partial_w, const A* pa
   }
 }
 
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+template <class T>
+bool vectorizable(int64_t n, std::initializer_list<const void*> ptrs) {
+  if (n % Vec16<T>::kWidth != 0) return false;
+  for (const void* p : ptrs) {
+    if (p != nullptr && !aligned16(p)) return false;
+  }
+  return true;
+}
+
+int g_sm_count = 0;
+int sm_count() {
+  if (g_sm_count == 0) {
+    int device = 0;
+    cudaGetDevice(&device);
+    cudaDeviceGetAttribute(&g_sm_count, cudaDevAttrMultiProcessorCount, device);
+    if (g_sm_count <= 0) g_sm_count = 132;
+  }
+  return g_sm_count;
+}
+
 template <class T>
 void softmax_fwd(T* y, const T* x, int64_t outer, int64_t n, int64_t inner, bool log,
                  StreamHandle stream) {
@@ -298,8 +399,9 @@ void softmax_fwd(T* y, const T* x, int64_t outer, int64_t n, int64_t inner, bool
   const size_t bytes = n * sizeof(Acc<T>);
   const bool cache = bytes <= kMaxCacheBytes;
   allow_smem(softmax_rows<T>, cache ? bytes : 0);
-  softmax_rows<T><<<row_blocks(outer), row_threads(n), cache ? bytes : 0, stream>>>(y, x, outer, n,
-                                                                                    log, cache);
+  const bool vec = vectorizable<T>(n, {x, y});
+  softmax_rows<T><<<row_blocks(outer), row_threads(n), cache ? bytes : 0, stream>>>(
+      y, x, outer, n, log, cache, vec);
 }
 
 template <class T>
@@ -313,8 +415,9 @@ void softmax_bwd(T* gx, const T* g, const T* y, int64_t outer, int64_t n, int64_
   const size_t bytes = 2 * n * sizeof(Acc<T>);
   const bool cache = bytes <= kMaxCacheBytes;
   allow_smem(softmax_rows_backward<T>, cache ? bytes : 0);
+  const bool vec = vectorizable<T>(n, {gx, g, y});
   softmax_rows_backward<T><<<row_blocks(outer), row_threads(n), cache ? bytes : 0, stream>>>(
-      gx, g, y, outer, n, log, cache);
+      gx, g, y, outer, n, log, cache, vec);
 }
 
 template <class T, bool kRms>
@@ -324,33 +427,49 @@ void norm_fwd(void* y, void* mean, void* rstd, const void* x, const void* w, con
   const size_t bytes = d * sizeof(A);
   const bool cache = bytes <= kMaxCacheBytes;
   allow_smem(norm_forward<T, kRms>, cache ? bytes : 0);
+  const bool vec = vectorizable<T>(d, {x, y});
   norm_forward<T, kRms><<<row_blocks(rows), row_threads(d), cache ? bytes : 0, stream>>>(
       static_cast<T*>(y), static_cast<A*>(mean), static_cast<A*>(rstd), static_cast<const T*>(x),
-      static_cast<const A*>(w), static_cast<const A*>(b), rows, d, static_cast<A>(eps), cache);
+      static_cast<const A*>(w), static_cast<const A*>(b), rows, d, static_cast<A>(eps), cache, vec);
 }
+
+// Blocks of the fused parameter-gradient path: enough to fill the GPU, few enough that the
+// partial rows (blocks × d) stay small next to the tensors.
+int64_t param_blocks(int64_t rows) { return std::clamp<int64_t>(rows, 1, 2 * sm_count()); }
 
 template <class T, bool kRms>
 void norm_bwd(void* gx, void* gw, void* gb, const void* g, const void* x, const void* mean,
               const void* rstd, const void* w, int64_t rows, int64_t d, void* workspace,
               StreamHandle stream) {
   using A = Acc<T>;
-  if (gx != nullptr) {
-    const size_t bytes = 2 * d * sizeof(A);
-    const bool cache = bytes <= kMaxCacheBytes;
-    allow_smem(norm_backward_input<T, kRms>, cache ? bytes : 0);
-    norm_backward_input<T, kRms><<<row_blocks(rows), row_threads(d), cache ? bytes : 0, stream>>>(
-        static_cast<T*>(gx), static_cast<const T*>(g), static_cast<const T*>(x),
-        static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<const A*>(w), rows, d,
-        cache);
-  }
-  if (gw == nullptr && gb == nullptr) return;
-  const int chunks = static_cast<int>(std::clamp<int64_t>((rows + 63) / 64, 1, kParamChunks));
+  const bool params = gw != nullptr || gb != nullptr;
+  const size_t cache_bytes = 2 * d * sizeof(A);
+  const size_t param_bytes = 2 * d * sizeof(A);
+  const bool vec = vectorizable<T>(d, {gx, g, x});
+  // Parameter partials in shared memory when they fit (with or without the row cache);
+  // otherwise a separate column-sum kernel re-reads g and x.
+  const bool fused = params && param_bytes <= kMaxCacheBytes;
+  const bool cache = cache_bytes + (fused ? param_bytes : 0) <= kMaxCacheBytes;
+  const size_t smem = (cache ? cache_bytes : 0) + (fused ? param_bytes : 0);
   A* pw = static_cast<A*>(workspace);
-  A* pb = pw + chunks * d;
-  dim3 grid(static_cast<unsigned>((d + 31) / 32), chunks);
-  norm_backward_params<T, kRms><<<grid, dim3(32, 8), 0, stream>>>(
-      pw, pb, static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const A*>(mean),
-      static_cast<const A*>(rstd), rows, d);
+  const int64_t blocks = fused ? param_blocks(rows) : row_blocks(rows);
+  A* pb = pw + (fused ? blocks : kParamChunks) * d;
+  if (gx != nullptr || fused) {
+    allow_smem(norm_backward_input<T, kRms>, smem);
+    norm_backward_input<T, kRms><<<static_cast<unsigned>(blocks), row_threads(d), smem, stream>>>(
+        static_cast<T*>(gx), pw, pb, static_cast<const T*>(g), static_cast<const T*>(x),
+        static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<const A*>(w), rows, d,
+        cache, vec, fused);
+  }
+  if (!params) return;
+  int chunks = static_cast<int>(blocks);
+  if (!fused) {
+    chunks = static_cast<int>(std::clamp<int64_t>((rows + 63) / 64, 1, kParamChunks));
+    dim3 grid(static_cast<unsigned>((d + 31) / 32), chunks);
+    norm_backward_params<T, kRms><<<grid, dim3(32, 8), 0, stream>>>(
+        pw, pb, static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const A*>(mean),
+        static_cast<const A*>(rstd), rows, d);
+  }
   sum_partials<A><<<grid_for(d), kBlock, 0, stream>>>(static_cast<A*>(gw), static_cast<A*>(gb), pw,
                                                       pb, chunks, d);
 }
@@ -407,7 +526,7 @@ void launch_norm_forward(bool rms, DType io, void* y, void* mean, void* rstd, co
 }
 
 int64_t norm_backward_workspace(bool f64, int64_t rows, int64_t d) {
-  const int64_t chunks = std::clamp<int64_t>((rows + 63) / 64, 1, kParamChunks);
+  const int64_t chunks = std::max<int64_t>(param_blocks(rows), kParamChunks);
   return 2 * chunks * d * (f64 ? 8 : 4);
 }
 
