@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/conv_kernels.h"
+#include "core/ops/device_dtype.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"

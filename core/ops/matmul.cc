@@ -7,6 +7,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/gemm_kernels.h"
+#include "core/ops/device_dtype.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/linear_fused.h"
 #include "core/ops/operands.h"

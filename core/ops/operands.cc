@@ -82,9 +82,4 @@ DType kernel_dtype(DType dtype) {
   return (dtype == DType::kF64 || !is_floating(dtype)) ? DType::kF64 : DType::kF32;
 }
 
-DType device_kernel_dtype(DType dtype, Device device) {
-  if (device.is_cuda() && (dtype == DType::kBF16 || dtype == DType::kF16)) return dtype;
-  return kernel_dtype(dtype);
-}
-
 }  // namespace chorus::ops_internal

@@ -34,9 +34,4 @@ Tensor host_raw(const Tensor& t);
 // the other floats.
 DType kernel_dtype(DType dtype);
 
-// The dtype the kernels of matmul, attention and convolution compute in on `device`: like
-// kernel_dtype on the CPU, but bf16 and f16 stay as they are on CUDA, where cuBLASLt and cuDNN
-// take them natively (with f32 accumulation) and widening would cost a pass and the tensor cores.
-DType device_kernel_dtype(DType dtype, Device device);
-
 }  // namespace chorus::ops_internal

@@ -11,6 +11,7 @@
 #include "core/ops/cuda/blas/gemm.h"
 #include "core/ops/cuda/runtime.h"
 #include "core/ops/cuda/tensor_operands.h"
+#include "core/ops/device_dtype.h"
 #include "core/ops/fp8_matmul.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/linear_fused.h"
@@ -208,6 +209,8 @@ void cuda_fp8_matmul(const Tensor& out, const Tensor& a, const Tensor& b, const 
 
 }  // namespace
 
+// bf16/f16 reach these kernels as they are (core/ops/device_dtype.h).
+[[maybe_unused]] static const bool g_native_half = ops_internal::enable_native_half_kernels();
 CHORUS_REGISTER_CUDA_KERNEL(cpu::batched_matmul, cuda_batched_matmul);
 CHORUS_REGISTER_CUDA_KERNEL(ops_internal::linear_bias_forward, cuda_linear_bias_forward);
 CHORUS_REGISTER_CUDA_KERNEL(ops_internal::linear_weight_bias_backward,
