@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "core/ops/fp8_matmul.h"
 #include "tests/cuda/parity.h"
 
