@@ -6,6 +6,7 @@
 #include "core/autograd/node.h"
 #include "core/ops/cpu/attention_kernels.h"
 #include "core/ops/cpu/gemm_kernels.h"
+#include "core/ops/device_dtype.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
@@ -60,7 +61,10 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
                                     const AttentionOptions& options) {
   const Tensor& mask_in = options.key_padding_mask;
   check_inputs(q, k, v, mask_in);
-  const DType compute = ops_internal::kernel_dtype(q.dtype());
+  // bf16/f16 stay native on CUDA (cuDNN's fused kernels); the log-sum-exp is kept in f32 (f64
+  // for f64) whatever the operands' dtype, as the backward pass needs it precise.
+  const DType compute = ops_internal::device_kernel_dtype(q.dtype(), q.device());
+  const DType lse_dtype = ops_internal::kernel_dtype(q.dtype());
   const Tensor mask =
       mask_in.defined() ? ops_internal::contiguous_raw(mask_in, DType::kBool) : Tensor();
   cpu::AttentionParams params;
@@ -73,7 +77,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   const Tensor qc = attention_operand(q, compute), kc = attention_operand(k, compute),
                vc = attention_operand(v, compute);
   Tensor out = Tensor::empty({q.size(0), q.size(1), q.size(2), v.size(3)}, compute, q.device());
-  Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, compute, q.device());
+  Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, lse_dtype, q.device());
   CHORUS_KERNEL(cpu::attention_forward)(out, lse, qc, kc, vc, params);
   Tensor result = ops_internal::cast_raw(out, q.dtype());
 
@@ -81,7 +85,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       "scaled_dot_product_attention", {q, k, v}, {result},
       [dq = q.detach(), dk = k.detach(), dv = v.detach(), dout = result.detach(), lse, mask,
        scale = params.scale, causal = params.causal](const Grads& g) {
-        const DType compute = lse.dtype();
+        const DType compute = ops_internal::device_kernel_dtype(dq.dtype(), dq.device());
         cpu::AttentionParams p;
         p.scale = scale;
         p.causal = causal;

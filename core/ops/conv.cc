@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/conv_kernels.h"
+#include "core/ops/device_dtype.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
@@ -78,7 +79,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const Conv2dOptions& options) {
   check_conv2d(x, weight, bias, options);
   const bool unbatched = x.dim() == 3;
-  const DType compute = ops_internal::kernel_dtype(x.dtype());
+  const DType compute = ops_internal::device_kernel_dtype(x.dtype(), x.device());
   Tensor xc = ops_internal::contiguous_raw(x, compute);
   if (unbatched) xc = reshape_raw(xc, {1, x.size(0), x.size(1), x.size(2)});
   const cpu::ConvGeometry g = geometry(xc, weight, options);
@@ -94,7 +95,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
       [dx = x.detach(), dw = weight.detach(), g, unbatched, need_x = x.requires_grad(),
        need_w = weight.requires_grad(),
        need_b = bias.defined() && bias.requires_grad()](const Grads& grads) {
-        const DType compute = ops_internal::kernel_dtype(dx.dtype());
+        const DType compute = ops_internal::device_kernel_dtype(dx.dtype(), dx.device());
         const Shape out4{g.batch, g.out_channels, g.out_h, g.out_w};
         const Tensor go = reshape_raw(ops_internal::contiguous_raw(grads[0], compute), out4);
         Grads result(3);

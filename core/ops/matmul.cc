@@ -7,14 +7,16 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/gemm_kernels.h"
+#include "core/ops/device_dtype.h"
 #include "core/ops/kernel_dispatch.h"
+#include "core/ops/linear_fused.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
 
 namespace chorus {
 
 using autograd::Grads;
-using ops_internal::kernel_dtype;
+using ops_internal::device_kernel_dtype;
 
 namespace {
 
@@ -102,12 +104,19 @@ Tensor to_result(const Tensor& t, const Shape& shape, DType dtype) {
   return ops_internal::cast_raw(raw_reshape_contiguous(t, shape), dtype);
 }
 
+// `t` ([..., n]) in `dtype` as a contiguous [rows, n] matrix (a view when already contiguous).
+Tensor rows_of(const Tensor& t, DType dtype) {
+  const Tensor c = ops_internal::contiguous_raw(t, dtype);
+  const int64_t n = c.size(-1), rows = n == 0 ? 0 : c.numel() / n;
+  return c.as_strided({rows, n}, {n, 1}, c.offset());
+}
+
 Grads matmul_backward(const Tensor& g, const Tensor& a, const Tensor& b, bool need_a, bool need_b) {
   const Tensor a2 = as_left_matrix(a), b2 = as_right_matrix(b);
   Tensor g2 = g;
   if (a.dim() == 1) g2 = raw_unsqueeze(g2, g2.dim() - (b.dim() == 1 ? 0 : 1));
   if (b.dim() == 1) g2 = raw_unsqueeze(g2, g2.dim());
-  const DType compute = kernel_dtype(a.dtype());
+  const DType compute = device_kernel_dtype(a.dtype(), a.device());
   Grads grads(2);
   if (need_a) {  // dA = dC · Bᵀ, summed over the dims A was broadcast along
     grads[0] =
@@ -140,7 +149,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape out_shape = batch;
   if (a.dim() > 1) out_shape.push_back(a2.size(-2));
   if (b.dim() > 1) out_shape.push_back(b2.size(-1));
-  Tensor out = to_result(product(a2, b2, batch, kernel_dtype(a.dtype())), out_shape, a.dtype());
+  Tensor out = to_result(product(a2, b2, batch, device_kernel_dtype(a.dtype(), a.device())),
+                         out_shape, a.dtype());
   if (!autograd::needs_grad({&a, &b})) return out;  // skip building the closure
   autograd::record(
       "matmul", {a, b}, {out},
@@ -166,12 +176,24 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                  "linear: bias ", bias.ToString(), " does not match weight ",
                  shape_str(weight.shape()), " of dtype ", dtype_name(x.dtype()));
   }
-  const DType compute = kernel_dtype(x.dtype());
+  const DType compute = device_kernel_dtype(x.dtype(), x.device());
   const Tensor x2 = as_left_matrix(x);
   Shape out_shape(x.shape().begin(), x.shape().end() - 1);
   out_shape.push_back(weight.size(0));
-  Tensor out = to_result(product(x2, raw_transpose(weight), batch_of(x2), compute, bias), out_shape,
-                         x.dtype());
+  Tensor out;
+  if (bias.defined() && !x.device().is_cpu()) {  // bias in the GEMM's epilogue (fast path)
+    const Tensor xr = rows_of(x2, compute);
+    Tensor o = Tensor::empty({xr.size(0), weight.size(0)}, compute, x.device());
+    if (CHORUS_KERNEL(ops_internal::linear_bias_forward)(
+            o, xr, ops_internal::contiguous_raw(weight, compute),
+            ops_internal::contiguous_raw(bias, compute))) {
+      out = to_result(o, out_shape, x.dtype());
+    }
+  }
+  if (!out.defined()) {
+    out = to_result(product(x2, raw_transpose(weight), batch_of(x2), compute, bias), out_shape,
+                    x.dtype());
+  }
   if (!autograd::needs_grad({&x, &weight, &bias})) return out;
   autograd::record(
       "linear", {x, weight, bias}, {out},
@@ -180,10 +202,21 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
        need_b = bias.defined() && bias.requires_grad()](const Grads& g) {
         const Tensor x2 = as_left_matrix(dx);
         const Tensor g2 = dx.dim() == 1 ? raw_unsqueeze(g[0], 0) : g[0];
-        const DType compute = kernel_dtype(dx.dtype());
+        const DType compute = device_kernel_dtype(dx.dtype(), dx.device());
         Grads grads(3);
         if (need_x) {  // dx = g · W
           grads[0] = to_result(product(g2, dw, batch_of(x2), compute), dx.shape(), dx.dtype());
+        }
+        if (need_w && need_b && !dx.device().is_cpu()) {  // dW and db from one GEMM (fast path)
+          const Tensor gr = rows_of(g2, compute);
+          Tensor gw = Tensor::empty(dw.shape(), compute, dx.device());
+          Tensor gb = Tensor::empty({dw.size(0)}, compute, dx.device());
+          if (CHORUS_KERNEL(ops_internal::linear_weight_bias_backward)(gw, gb, gr,
+                                                                       rows_of(x2, compute))) {
+            grads[1] = to_result(gw, dw.shape(), dw.dtype());
+            grads[2] = ops_internal::cast_raw(gb, dx.dtype());
+            return grads;
+          }
         }
         if (need_w) {  // dW = gᵀ · x over all rows: one GEMM when x's rows are contiguous
           grads[1] = to_result(product(raw_transpose(g2), x2, {}, compute), dw.shape(), dw.dtype());
