@@ -9,10 +9,7 @@ namespace chorus::cli {
 
 int run_demo(const std::vector<std::string>& args);
 int run_lm(const std::vector<std::string>& args);
-<<<<<<< HEAD
 int run_tokenizer(const std::vector<std::string>& args);
-=======
 int run_report(const std::vector<std::string>& args);
->>>>>>> main
 
 }  // namespace chorus::cli
