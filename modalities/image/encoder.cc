@@ -30,9 +30,10 @@ plugin::OptionSchema image_encoder_options() {
                  "vit",
                  "front-end: vit (patch embedding) or conv (conv3x3/stride-2 stem)",
                  {"vit", "conv"}},
-      OptionSpec{"image_size",
+      // "size" is also the image decoder's output side, so one option sets both.
+      OptionSpec{"size",
                  OptionType::kInt,
-                 32,
+                 224,
                  "largest image side the position table covers (images may be smaller)",
                  {},
                  1,
@@ -40,7 +41,7 @@ plugin::OptionSchema image_encoder_options() {
       OptionSpec{"channels", OptionType::kInt, 3, "input channels (3 for RGB)", {}, 1, 64},
       OptionSpec{"patch_size",
                  OptionType::kInt,
-                 4,
+                 16,
                  "pixels per token side (conv: a power of two, the stem's total stride)",
                  {},
                  1,
@@ -76,9 +77,8 @@ ImageEncoder::ImageEncoder(const plugin::Options& options, int64_t shared_width,
   const int64_t width = config.width;
   channels_ = options.at("channels").get<int64_t>();
   patch_size_ = options.at("patch_size").get<int64_t>();
-  const int64_t image_size = options.at("image_size").get<int64_t>();
-  CHORUS_CHECK(patch_size_ <= image_size, "patch_size ", patch_size_, " exceeds image_size ",
-               image_size);
+  const int64_t image_size = options.at("size").get<int64_t>();
+  CHORUS_CHECK(patch_size_ <= image_size, "patch_size ", patch_size_, " exceeds size ", image_size);
   if (options.at("arch").get<std::string>() == "vit") {
     Conv2dOptions o;
     o.stride = {patch_size_, patch_size_};
@@ -141,7 +141,7 @@ absl::StatusOr<plugin::EncoderOutput> ImageEncoder::encode(const data::Batch& ba
       return absl::InvalidArgumentError(
           absl::StrCat(kWhat, ": image ", H, "x", W, " gives a ", gh, "x", gw,
                        " token grid, larger than the position table's ", grid_, "x", grid_,
-                       " (raise image_size, or resize images in the decoder)"));
+                       " (raise the option size, or resize images in the decoder)"));
     }
     const int64_t width = x.size(1);
     x = x.flatten(2).transpose(1, 2);  // [B, gh·gw, width], row-major patches

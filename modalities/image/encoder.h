@@ -7,7 +7,7 @@
 //              conv stem, Xiao et al. 2021 "Early convolutions help transformers see better")
 //      -> a grid of gh x gw tokens of width `width`
 //   -> [CLS] + tokens, + learned positions (2-D grid positions, so any image up to
-//      image_size x image_size uses the matching corner of the table)
+//      size x size uses the matching corner of the table)
 //   -> bidirectional Transformer -> Linear(width -> D) per token -> pooling (cls | mean)
 //   EncoderOutput: tokens [B, 1 + gh·gw, D] (CLS first), mask all ones, pooled [B, D]
 #pragma once
@@ -26,7 +26,7 @@
 
 namespace chorus::image {
 
-// arch (vit), image_size (32), channels (3), patch_size (4), width (128), depth (2), heads (4),
+// arch (vit), size (224), channels (3), patch_size (16), width (128), depth (2), heads (4),
 // ff_mult (4), dropout (0), pooling (mean).
 plugin::OptionSchema image_encoder_options();
 
@@ -63,7 +63,7 @@ class ImageEncoder : public plugin::Encoder {
  private:
   Tensor front_end(const Tensor& pixels) const;  // [B, C, H, W] -> [B, width, gh, gw]
 
-  int64_t channels_, patch_size_, grid_;  // grid_: positions per side (image_size / patch_size)
+  int64_t channels_, patch_size_, grid_;  // grid_: positions per side (size / patch_size)
   std::vector<std::shared_ptr<StemBlock>> stem_blocks_;
   Generator dropout_gen_;
 };

@@ -44,8 +44,9 @@ TEST(TextEncoder, ShapesAndDefaults) {
   EXPECT_EQ(static_cast<TextEncoder&>(*enc).vocab_size(), kByteVocab);
   auto out = enc->encode(batch_of({"a photo of a sandal", "a bag"}));
   ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(out->tokens.shape(), (Shape{2, 21, 2048}));
-  EXPECT_EQ(out->mask.shape(), (Shape{2, 21}));
+  // 21 tokens with <bos>/<eos>, truncated to the decoder's max_length of 16.
+  EXPECT_EQ(out->tokens.shape(), (Shape{2, 16, 2048}));
+  EXPECT_EQ(out->mask.shape(), (Shape{2, 16}));
   EXPECT_EQ(out->pooled.shape(), (Shape{2, 2048}));
 }
 
