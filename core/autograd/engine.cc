@@ -89,6 +89,7 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
     acc = std::make_shared<AccumulateGrad>(leaf.impl_weak());
     acc->output_shapes = {leaf.shape()};
     acc->output_dtypes = {leaf.dtype()};
+    acc->output_devices = {leaf.device()};
     acc->output_hooks.resize(1);
     acc->output_retains_grad = {false};
     acc->outputs = {leaf.impl_weak()};
@@ -116,6 +117,7 @@ void record(const char* name, const std::vector<Tensor>& inputs, const std::vect
     const Tensor& out = outputs[k];
     node->output_shapes.push_back(out.shape());
     node->output_dtypes.push_back(out.dtype());
+    node->output_devices.push_back(out.device());
     node->outputs.push_back(out.impl_weak());
     // Integer and bool outputs (indices, casts to int) are never differentiable, as in
     // PyTorch: they stay leaves that do not require grad. The node still lists the slot, so
@@ -209,7 +211,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& g
     in.resize(outputs);
     for (size_t k = 0; k < n->output_shapes.size(); ++k) {
       if (!in[k].defined()) {
-        in[k] = Tensor::zeros(n->output_shapes[k], n->output_dtypes[k]);
+        in[k] = Tensor::zeros(n->output_shapes[k], n->output_dtypes[k], n->output_devices[k]);
       }
       for (auto& hook : n->output_hooks[k]) {
         Tensor replaced = hook(in[k]);

@@ -48,6 +48,7 @@ class Node {
   std::vector<Edge> next_edges;
   std::vector<Shape> output_shapes;  // for zero-filling outputs that received no gradient
   std::vector<DType> output_dtypes;
+  std::vector<Device> output_devices;
   // Hooks on non-leaf outputs: output_hooks[k] run on the gradient of output k.
   std::vector<std::vector<TensorHook>> output_hooks;
   std::vector<bool> output_retains_grad;

@@ -6,6 +6,7 @@
 #include "core/autograd/node.h"
 #include "core/ops/cpu/attention_kernels.h"
 #include "core/ops/cpu/gemm_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -23,7 +24,7 @@ Tensor attention_operand(const Tensor& t, DType dtype) {
 }
 
 void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {
-  ops_internal::require_cpu("scaled_dot_product_attention", {&q, &k, &v, &mask});
+  ops_internal::require_same_device("scaled_dot_product_attention", {&q, &k, &v, &mask});
   CHORUS_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4,
                "scaled_dot_product_attention: q, k, v must be [B, H, L, D], got ",
                shape_str(q.shape()), ", ", shape_str(k.shape()), ", ", shape_str(v.shape()));
@@ -43,6 +44,16 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
   }
 }
 
+// The key-padding mask travels as a raw pointer in AttentionParams: it must point to memory
+// the kernel that runs can read. A device mask is copied to the host when the kernel for its
+// device is the CPU one (through the host fallback, which mirrors only Tensor arguments).
+template <auto Kernel>
+Tensor mask_for(const Tensor& mask) {
+  if (!mask.defined() || mask.device().is_cpu()) return mask;
+  if (ops_internal::KernelSlot<Kernel>::cuda != nullptr) return mask;
+  return ops_internal::host_raw(mask);
+}
+
 }  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
@@ -55,13 +66,15 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   cpu::AttentionParams params;
   params.scale = options.scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(3))));
   params.causal = options.causal;
-  params.key_padding = mask.defined() ? static_cast<const uint8_t*>(mask.raw_data()) : nullptr;
+  const Tensor fwd_mask = mask_for<&cpu::attention_forward>(mask);
+  params.key_padding =
+      fwd_mask.defined() ? static_cast<const uint8_t*>(fwd_mask.raw_data()) : nullptr;
 
   const Tensor qc = attention_operand(q, compute), kc = attention_operand(k, compute),
                vc = attention_operand(v, compute);
   Tensor out = Tensor::empty({q.size(0), q.size(1), q.size(2), v.size(3)}, compute, q.device());
   Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, compute, q.device());
-  cpu::attention_forward(out, lse, qc, kc, vc, params);
+  CHORUS_KERNEL(cpu::attention_forward)(out, lse, qc, kc, vc, params);
   Tensor result = ops_internal::cast_raw(out, q.dtype());
 
   autograd::record(
@@ -72,13 +85,16 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
         cpu::AttentionParams p;
         p.scale = scale;
         p.causal = causal;
-        p.key_padding = mask.defined() ? static_cast<const uint8_t*>(mask.raw_data()) : nullptr;
-        Tensor gq = Tensor::empty(dq.shape(), compute), gk = Tensor::empty(dk.shape(), compute),
-               gv = Tensor::empty(dv.shape(), compute);
-        cpu::attention_backward(gq, gk, gv, attention_operand(dq, compute),
-                                attention_operand(dk, compute), attention_operand(dv, compute),
-                                attention_operand(dout, compute), attention_operand(g[0], compute),
-                                lse, p);
+        const Tensor bwd_mask = mask_for<&cpu::attention_backward>(mask);
+        p.key_padding =
+            bwd_mask.defined() ? static_cast<const uint8_t*>(bwd_mask.raw_data()) : nullptr;
+        Tensor gq = Tensor::empty(dq.shape(), compute, dq.device()),
+               gk = Tensor::empty(dk.shape(), compute, dq.device()),
+               gv = Tensor::empty(dv.shape(), compute, dq.device());
+        CHORUS_KERNEL(cpu::attention_backward)
+        (gq, gk, gv, attention_operand(dq, compute), attention_operand(dk, compute),
+         attention_operand(dv, compute), attention_operand(dout, compute),
+         attention_operand(g[0], compute), lse, p);
         return Grads{ops_internal::cast_raw(gq, dq.dtype()), ops_internal::cast_raw(gk, dk.dtype()),
                      ops_internal::cast_raw(gv, dv.dtype())};
       });

@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/conv_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
 
@@ -43,7 +44,7 @@ cpu::ConvGeometry geometry(const Tensor& x4, const Tensor& w, const Conv2dOption
 }
 
 void check_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& o) {
-  ops_internal::require_cpu("conv2d", {&x, &w, &bias});
+  ops_internal::require_same_device("conv2d", {&x, &w, &bias});
   CHORUS_CHECK((x.dim() == 3 || x.dim() == 4) && w.dim() == 4, "conv2d: expects input ",
                "[N, C, H, W] or [C, H, W] and weight [O, C/groups, kh, kw], got ",
                shape_str(x.shape()), " and ", shape_str(w.shape()));
@@ -82,8 +83,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
   if (unbatched) xc = reshape_raw(xc, {1, x.size(0), x.size(1), x.size(2)});
   const cpu::ConvGeometry g = geometry(xc, weight, options);
   Tensor out = Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w}, compute, x.device());
-  cpu::conv2d_forward(out, xc, ops_internal::contiguous_raw(weight, compute),
-                      bias.defined() ? ops_internal::contiguous_raw(bias, compute) : Tensor(), g);
+  CHORUS_KERNEL(cpu::conv2d_forward)
+  (out, xc, ops_internal::contiguous_raw(weight, compute),
+   bias.defined() ? ops_internal::contiguous_raw(bias, compute) : Tensor(), g);
   if (unbatched) out = reshape_raw(out, {g.out_channels, g.out_h, g.out_w});
   out = ops_internal::cast_raw(out, x.dtype());
 
@@ -97,15 +99,17 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
         const Tensor go = reshape_raw(ops_internal::contiguous_raw(grads[0], compute), out4);
         Grads result(3);
         if (need_x) {
-          Tensor gx = Tensor::empty({g.batch, g.in_channels, g.height, g.width}, compute);
-          cpu::conv2d_backward_input(gx, go, ops_internal::contiguous_raw(dw, compute), g);
+          Tensor gx =
+              Tensor::empty({g.batch, g.in_channels, g.height, g.width}, compute, go.device());
+          CHORUS_KERNEL(cpu::conv2d_backward_input)
+          (gx, go, ops_internal::contiguous_raw(dw, compute), g);
           result[0] = ops_internal::cast_raw(reshape_raw(gx, dx.shape()), dx.dtype());
         }
         if (need_w) {
-          Tensor gw = Tensor::empty(dw.shape(), compute);
+          Tensor gw = Tensor::empty(dw.shape(), compute, go.device());
           const Tensor xc = reshape_raw(ops_internal::contiguous_raw(dx, compute),
                                         {g.batch, g.in_channels, g.height, g.width});
-          cpu::conv2d_backward_weight(gw, go, xc, g);
+          CHORUS_KERNEL(cpu::conv2d_backward_weight)(gw, go, xc, g);
           result[1] = ops_internal::cast_raw(gw, dw.dtype());
         }
         if (need_b) {

@@ -6,6 +6,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/elementwise_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
 
@@ -59,23 +60,25 @@ bool is_comparison(BinaryOp op) {
 
 // Computes op(a, b) without recording.
 Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b) {
-  ops_internal::require_cpu("elementwise op", {&a, &b});
+  const Device device = ops_internal::common_device("elementwise op", {&a, &b});
   const DType result = promote_types(a.dtype(), b.dtype());
   const DType compute = kernel_dtype(result);
   const Shape shape = broadcast_shapes(a.shape(), b.shape());
   const bool cmp = is_comparison(op);
-  Tensor out = Tensor::empty(shape, cmp ? DType::kBool : compute, a.device());
-  cpu::binary_kernel(op, out, broadcast_raw(a, shape, compute), broadcast_raw(b, shape, compute));
+  Tensor out = Tensor::empty(shape, cmp ? DType::kBool : compute, device);
+  CHORUS_KERNEL(cpu::binary_kernel)
+  (op, out, broadcast_raw(ops_internal::to_device_raw(a, device), shape, compute),
+   broadcast_raw(ops_internal::to_device_raw(b, device), shape, compute));
   if (!cmp && result != compute) return ops_internal::cast_raw(out, result);
   return out;
 }
 
 Tensor unary_raw(UnaryOp op, const Tensor& x, double alpha = 0, double beta = 0) {
-  ops_internal::require_cpu("elementwise op", {&x});
+  ops_internal::require_same_device("elementwise op", {&x});
   const DType compute = kernel_dtype(x.dtype());
   const bool logical = op == UnaryOp::kNot;
   Tensor out = Tensor::empty(x.shape(), logical ? DType::kBool : compute, x.device());
-  cpu::unary_kernel(op, out, ops_internal::cast_raw(x, compute), alpha, beta);
+  CHORUS_KERNEL(cpu::unary_kernel)(op, out, ops_internal::cast_raw(x, compute), alpha, beta);
   if (!logical && out.dtype() != x.dtype()) {
     // Integer inputs of float-valued functions (exp, sqrt, ...) give f32, like PyTorch.
     const DType result = is_floating(x.dtype()) ? x.dtype() : DType::kF32;
@@ -144,7 +147,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
                    [da = a.detach(), db = b.detach(), dout = out.detach()](const Grads& g) {
                      Tensor ga = mul(g[0], mul(db, pow(da, sub(db, 1.0))));
                      // d/db a^b = a^b * log(a); defined as 0 where a == 0 (as PyTorch does).
-                     Tensor log_a = where(eq(da, 0.0), Tensor::zeros({}, da.dtype()), log(da));
+                     Tensor log_a =
+                         where(eq(da, 0.0), Tensor::zeros({}, da.dtype(), da.device()), log(da));
                      Tensor gb = mul(g[0], mul(dout, log_a));
                      return Grads{sum_to(ga, da.shape()), sum_to(gb, db.shape())};
                    });
@@ -186,7 +190,7 @@ Tensor rdiv(double a, const Tensor& b) { return div(scalar_like(a, b), b); }
 Tensor pow(const Tensor& a, double exponent) {
   Tensor out = binary_raw(BinaryOp::kPow, a, scalar_like(exponent, a));
   autograd::record("pow_scalar", {a}, {out}, [da = a.detach(), exponent](const Grads& g) {
-    if (exponent == 0.0) return Grads{Tensor::zeros(da.shape(), g[0].dtype())};
+    if (exponent == 0.0) return Grads{Tensor::zeros(da.shape(), g[0].dtype(), g[0].device())};
     return Grads{mul(g[0], mul(pow(da, exponent - 1.0), exponent))};
   });
   return out;
@@ -262,7 +266,7 @@ Tensor sigmoid(const Tensor& x) {
 Tensor relu(const Tensor& x) {
   Tensor out = unary_raw(UnaryOp::kRelu, x);
   autograd::record("relu", {x}, {out}, [dx = x.detach()](const Grads& g) {
-    return Grads{where(gt(dx, 0.0), g[0], Tensor::zeros({}, g[0].dtype()))};
+    return Grads{where(gt(dx, 0.0), g[0], Tensor::zeros({}, g[0].dtype(), g[0].device()))};
   });
   return out;
 }
@@ -294,7 +298,7 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   Tensor out = unary_raw(UnaryOp::kClamp, x, lo, hi);
   autograd::record("clamp", {x}, {out}, [dx = x.detach(), lo, hi](const Grads& g) {
     Tensor inside = logical_not(add(lt(dx, lo), gt(dx, hi)));  // bool + bool = logical or
-    return Grads{where(inside, g[0], Tensor::zeros({}, g[0].dtype()))};
+    return Grads{where(inside, g[0], Tensor::zeros({}, g[0].dtype(), g[0].device()))};
   });
   return out;
 }
@@ -302,18 +306,21 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
 // ---------------------------------------------------------------- selection and comparison
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  ops_internal::require_cpu("where", {&cond, &a, &b});
+  const Device device = ops_internal::common_device("where", {&cond, &a, &b});
   const DType result = promote_types(a.dtype(), b.dtype());
   const DType compute = kernel_dtype(result);
   const Shape shape = broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape()));
-  Tensor c = cond.dtype() == DType::kBool ? cond : ne(cond, Tensor::zeros({}, cond.dtype()));
-  Tensor out = Tensor::empty(shape, compute, a.device());
-  cpu::where_kernel(out, broadcast_raw(c, shape, DType::kBool), broadcast_raw(a, shape, compute),
-                    broadcast_raw(b, shape, compute));
+  Tensor c = ops_internal::to_device_raw(
+      cond.dtype() == DType::kBool ? cond : ne(cond, Tensor::zeros({}, cond.dtype())), device);
+  Tensor out = Tensor::empty(shape, compute, device);
+  CHORUS_KERNEL(cpu::where_kernel)
+  (out, broadcast_raw(c, shape, DType::kBool),
+   broadcast_raw(ops_internal::to_device_raw(a, device), shape, compute),
+   broadcast_raw(ops_internal::to_device_raw(b, device), shape, compute));
   if (result != compute) out = ops_internal::cast_raw(out, result);
   autograd::record(
       "where", {a, b}, {out}, [c = c.detach(), sa = a.shape(), sb = b.shape()](const Grads& g) {
-        Tensor zero = Tensor::zeros({}, g[0].dtype());
+        Tensor zero = Tensor::zeros({}, g[0].dtype(), g[0].device());
         return Grads{sum_to(where(c, g[0], zero), sa), sum_to(where(c, zero, g[0]), sb)};
       });
   return out;

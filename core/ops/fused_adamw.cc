@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/ops/cpu/adamw_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/optimizer_operands.h"
 
 namespace chorus {
@@ -28,8 +29,9 @@ void fused_adamw_(const Tensor& param, const Tensor& grad, const Tensor& exp_avg
   s.eps = h.eps;
 
   const ops_internal::InPlaceOperand p(param), m(exp_avg), v(exp_avg_sq), model(model_param);
-  cpu::adamw_kernel(p.work(), ops_internal::optimizer_grad(grad, param.dtype()), m.work(), v.work(),
-                    s, model.work());
+  CHORUS_KERNEL(cpu::adamw_kernel)
+  (p.work(), ops_internal::optimizer_grad(grad, param.dtype()), m.work(), v.work(), s,
+   model.work());
   p.finish();
   m.finish();
   v.finish();

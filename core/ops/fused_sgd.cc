@@ -1,6 +1,7 @@
 #include "core/ops/fused_sgd.h"
 
 #include "core/ops/cpu/sgd_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/optimizer_operands.h"
 
 namespace chorus {
@@ -22,8 +23,8 @@ void fused_sgd_(const Tensor& param, const Tensor& grad, const Tensor& momentum_
   const cpu::SGDScalars s{h.lr, h.momentum, h.dampening, h.weight_decay, h.nesterov, h.init_buffer};
   const ops_internal::InPlaceOperand p(param), model(model_param);
   const ops_internal::InPlaceOperand buf(use_momentum ? momentum_buffer : Tensor());
-  cpu::sgd_kernel(p.work(), ops_internal::optimizer_grad(grad, param.dtype()), buf.work(), s,
-                  model.work());
+  CHORUS_KERNEL(cpu::sgd_kernel)
+  (p.work(), ops_internal::optimizer_grad(grad, param.dtype()), buf.work(), s, model.work());
   p.finish();
   buf.finish();
   model.finish();

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/ops/cpu/grad_clip_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/optimizer_operands.h"
 
@@ -20,23 +21,23 @@ double abs_pow_sum(const Tensor& x, double p) {
   CHORUS_CHECK(x.defined() && is_floating(x.dtype()), "abs_pow_sum: expected a floating tensor",
                x.defined() ? std::string(", got ") + dtype_name(x.dtype()) : std::string());
   CHORUS_CHECK(p > 0, "abs_pow_sum: p must be > 0 (or inf), got ", p);
-  ops_internal::require_cpu("abs_pow_sum", {&x});
+  ops_internal::require_same_device("abs_pow_sum", {&x});
   const DType d = direct(x.dtype()) ? x.dtype() : DType::kF32;
-  return cpu::abs_pow_sum_kernel(ops_internal::contiguous_raw(x, d), p);
+  return CHORUS_KERNEL(cpu::abs_pow_sum_kernel)(ops_internal::contiguous_raw(x, d), p);
 }
 
 void scale_(const Tensor& x, double factor) {
   CHORUS_CHECK(x.defined() && is_floating(x.dtype()), "scale_: expected a floating tensor",
                x.defined() ? std::string(", got ") + dtype_name(x.dtype()) : std::string());
-  ops_internal::require_cpu("scale_", {&x});
+  ops_internal::require_same_device("scale_", {&x});
   if (x.numel() == 0) return;
   if (direct(x.dtype())) {
     const ops_internal::InPlaceOperand work(x);
-    cpu::scale_kernel(work.work(), factor);
+    CHORUS_KERNEL(cpu::scale_kernel)(work.work(), factor);
     work.finish();
   } else {
     const Tensor f32 = ops_internal::contiguous_raw(x, DType::kF32);  // a fresh copy
-    cpu::scale_kernel(f32, factor);
+    CHORUS_KERNEL(cpu::scale_kernel)(f32, factor);
     x.copy_(f32);
   }
 }

@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/grouped_matmul_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -22,7 +23,8 @@ Tensor checked_offsets(const Tensor& offsets, int64_t groups, int64_t rows) {
                    offsets.size(0) == groups + 1,
                "grouped_matmul: offsets must be i64 [", groups + 1, "] for ", groups,
                " groups, got ", offsets.defined() ? offsets.ToString() : "undefined");
-  Tensor o = contiguous_raw(offsets, DType::kI64);
+  // Kept on the host: the kernels loop over groups there.
+  Tensor o = ops_internal::host_raw(contiguous_raw(offsets, DType::kI64));
   const int64_t* p = o.data<int64_t>();
   CHORUS_CHECK(p[0] == 0 && p[groups] == rows,
                "grouped_matmul: offsets must start at 0 and end at ", "the row count ", rows,
@@ -38,7 +40,7 @@ Tensor checked_offsets(const Tensor& offsets, int64_t groups, int64_t rows) {
 
 Tensor grouped_matmul(const Tensor& x, const Tensor& w, const Tensor& offsets) {
   CHORUS_CHECK(x.defined() && w.defined(), "grouped_matmul: undefined operand");
-  ops_internal::require_cpu("grouped_matmul", {&x, &w, &offsets});
+  ops_internal::require_same_device("grouped_matmul", {&x, &w});
   CHORUS_CHECK(is_floating(x.dtype()) && x.dtype() == w.dtype(),
                "grouped_matmul: x and w must share one floating dtype, got ", dtype_name(x.dtype()),
                " and ", dtype_name(w.dtype()));
@@ -50,25 +52,26 @@ Tensor grouped_matmul(const Tensor& x, const Tensor& w, const Tensor& offsets) {
   // Detached: the backward closure keeps them, and must not keep autograd state alive.
   const Tensor cx = contiguous_raw(x.detach(), compute), cw = contiguous_raw(w.detach(), compute);
   Tensor out = Tensor::empty({x.size(0), w.size(2)}, compute, x.device());
-  cpu::grouped_matmul_forward(out, cx, cw, offs.data<int64_t>());
+  CHORUS_KERNEL(cpu::grouped_matmul_forward)(out, cx, cw, offs.data<int64_t>());
   out = cast_raw(out, x.dtype());
-  autograd::record("grouped_matmul", {x, w}, {out},
-                   [cx, cw, offs, dtype = x.dtype(), need_x = x.requires_grad(),
-                    need_w = w.requires_grad()](const Grads& g) {
-                     const Tensor cg = contiguous_raw(g[0], cx.dtype());
-                     Grads grads(2);
-                     if (need_x) {
-                       Tensor dx = Tensor::empty(cx.shape(), cx.dtype(), cx.device());
-                       cpu::grouped_matmul_backward_input(dx, cg, cw, offs.data<int64_t>());
-                       grads[0] = cast_raw(dx, dtype);
-                     }
-                     if (need_w) {
-                       Tensor dw = Tensor::empty(cw.shape(), cw.dtype(), cw.device());
-                       cpu::grouped_matmul_backward_weight(dw, cx, cg, offs.data<int64_t>());
-                       grads[1] = cast_raw(dw, dtype);
-                     }
-                     return grads;
-                   });
+  autograd::record(
+      "grouped_matmul", {x, w}, {out},
+      [cx, cw, offs, dtype = x.dtype(), need_x = x.requires_grad(),
+       need_w = w.requires_grad()](const Grads& g) {
+        const Tensor cg = contiguous_raw(g[0], cx.dtype());
+        Grads grads(2);
+        if (need_x) {
+          Tensor dx = Tensor::empty(cx.shape(), cx.dtype(), cx.device());
+          CHORUS_KERNEL(cpu::grouped_matmul_backward_input)(dx, cg, cw, offs.data<int64_t>());
+          grads[0] = cast_raw(dx, dtype);
+        }
+        if (need_w) {
+          Tensor dw = Tensor::empty(cw.shape(), cw.dtype(), cw.device());
+          CHORUS_KERNEL(cpu::grouped_matmul_backward_weight)(dw, cx, cg, offs.data<int64_t>());
+          grads[1] = cast_raw(dw, dtype);
+        }
+        return grads;
+      });
   return out;
 }
 

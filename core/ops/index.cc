@@ -6,6 +6,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/index_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -30,7 +31,9 @@ Tensor prepare_index(const char* op, const Tensor& index, bool allow_i32) {
 
 // Throws on the first index outside [0, size), naming its value and position. `index` is
 // contiguous i64; `what` describes the bound ("dim 1 of size 4").
-void check_range(const char* op, const Tensor& index, int64_t size, const std::string& what) {
+void check_range(const char* op, const Tensor& device_index, int64_t size,
+                 const std::string& what) {
+  const Tensor index = ops_internal::host_raw(device_index);
   const int64_t* p = index.data<int64_t>();
   const int64_t n = index.numel();
   for (int64_t i = 0; i < n; ++i) {
@@ -61,7 +64,7 @@ DType accumulate_dtype(const char* op, DType dtype) {
 }  // namespace
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  ops_internal::require_cpu("gather", {&x, &index});
+  ops_internal::require_same_device("gather", {&x, &index});
   const int64_t d = wrap_dim(dim, x.dim());
   CHORUS_CHECK(index.defined() && index.dim() == x.dim(), "gather: index ",
                shape_str(index.shape()), " and input ", shape_str(x.shape()),
@@ -73,15 +76,15 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   }
   check_range("gather", idx, lift(x).shape()[d], dim_desc(x, d));
   Tensor out = Tensor::empty(idx.shape(), x.dtype(), x.device());
-  cpu::gather_kernel(lift(out), lift(x), d, lift(idx));
+  CHORUS_KERNEL(cpu::gather_kernel)(lift(out), lift(x), d, lift(idx));
   autograd::record("gather", {x}, {out}, [shape = x.shape(), d, idx](const Grads& g) {
-    return Grads{scatter_add(Tensor::zeros(shape, g[0].dtype()), d, idx, g[0])};
+    return Grads{scatter_add(Tensor::zeros(shape, g[0].dtype(), g[0].device()), d, idx, g[0])};
   });
   return out;
 }
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  ops_internal::require_cpu("scatter_add", {&x, &index, &src});
+  ops_internal::require_same_device("scatter_add", {&x, &index, &src});
   const int64_t d = wrap_dim(dim, x.dim());
   CHORUS_CHECK(index.defined() && src.defined() && index.dim() == x.dim() && src.dim() == x.dim(),
                "scatter_add: input ", shape_str(x.shape()), ", index ", shape_str(index.shape()),
@@ -99,14 +102,14 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   check_range("scatter_add", idx, lift(x).shape()[d], dim_desc(x, d));
   Tensor out = Tensor::empty(x.shape(), compute, x.device());
   out.copy_(x);
-  cpu::scatter_add_kernel(lift(out), d, lift(idx), lift(cast_raw(src, compute)));
+  CHORUS_KERNEL(cpu::scatter_add_kernel)(lift(out), d, lift(idx), lift(cast_raw(src, compute)));
   if (compute != x.dtype()) out = cast_raw(out, x.dtype());
   autograd::record("scatter_add", {x, src}, {out},
                    [d, idx, src_shape = src.shape()](const Grads& g) {
                      Tensor gs = gather(g[0], d, idx);
                      if (gs.shape() != src_shape) {
                        // src positions beyond the index's extent never reached the output.
-                       Tensor full = Tensor::zeros(src_shape, gs.dtype());
+                       Tensor full = Tensor::zeros(src_shape, gs.dtype(), gs.device());
                        full.as_strided(gs.shape(), full.strides(), 0).copy_(gs);
                        gs = full;
                      }
@@ -116,7 +119,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  ops_internal::require_cpu("index_select", {&x, &index});
+  ops_internal::require_same_device("index_select", {&x, &index});
   const int64_t d = wrap_dim(dim, x.dim());
   CHORUS_CHECK(index.defined() && index.dim() <= 1, "index_select: index must be 1-D, got ",
                shape_str(index.shape()));
@@ -130,16 +133,17 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     out_shape = index.shape();  // a scalar input gives one element per index
   }
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
-  cpu::index_select_kernel(lift(out), contiguous_raw(lift(x), x.dtype()), d, lift(idx));
+  CHORUS_KERNEL(cpu::index_select_kernel)
+  (lift(out), contiguous_raw(lift(x), x.dtype()), d, lift(idx));
   autograd::record("index_select", {x}, {out}, [shape = x.shape(), d, idx](const Grads& g) {
     // index_add accepts g's shape as is (also for a scalar input, through lift()).
-    return Grads{index_add(Tensor::zeros(shape, g[0].dtype()), d, idx, g[0])};
+    return Grads{index_add(Tensor::zeros(shape, g[0].dtype(), g[0].device()), d, idx, g[0])};
   });
   return out;
 }
 
 Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  ops_internal::require_cpu("index_add", {&x, &index, &src});
+  ops_internal::require_same_device("index_add", {&x, &index, &src});
   const int64_t d = wrap_dim(dim, x.dim());
   CHORUS_CHECK(index.defined() && index.dim() <= 1, "index_add: index must be 1-D, got ",
                shape_str(index.shape()));
@@ -155,7 +159,7 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   check_range("index_add", idx, lift(x).shape()[d], dim_desc(x, d));
   Tensor out = Tensor::empty(x.shape(), compute, x.device());
   out.copy_(x);
-  cpu::index_add_kernel(lift(out), d, lift(idx), contiguous_raw(lift(src), compute));
+  CHORUS_KERNEL(cpu::index_add_kernel)(lift(out), d, lift(idx), contiguous_raw(lift(src), compute));
   if (compute != x.dtype()) out = cast_raw(out, x.dtype());
   autograd::record("index_add", {x, src}, {out}, [d, idx, src_shape = src.shape()](const Grads& g) {
     return Grads{g[0], index_select(g[0], d, idx).reshape(src_shape)};
@@ -164,12 +168,12 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
-  ops_internal::require_cpu("one_hot", {&indices});
+  ops_internal::require_same_device("one_hot", {&indices});
   CHORUS_CHECK(indices.defined() && is_integral(indices.dtype()),
                "one_hot: indices must be an integer tensor, got ",
                indices.defined() ? dtype_name(indices.dtype()) : "undefined");
   CHORUS_CHECK(num_classes >= -1, "one_hot: num_classes must be positive or -1, got ", num_classes);
-  const Tensor idx = contiguous_raw(indices, DType::kI64);
+  const Tensor idx = ops_internal::host_raw(contiguous_raw(indices, DType::kI64));
   const int64_t* p = idx.data<int64_t>();
   const int64_t n = idx.numel();
   if (num_classes == -1) {
@@ -181,10 +185,11 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   check_range("one_hot", idx, num_classes, std::to_string(num_classes) + " classes");
   Shape shape = indices.shape();
   shape.push_back(num_classes);
-  Tensor out = Tensor::zeros(shape, DType::kI64, indices.device());
+  // Built on the host (it is as large as the output; the indices were read there anyway).
+  Tensor out = Tensor::zeros(shape, DType::kI64);
   int64_t* o = out.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) o[i * num_classes + p[i]] = 1;
-  return out;
+  return ops_internal::to_device_raw(out, indices.device());
 }
 
 }  // namespace chorus

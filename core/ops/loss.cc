@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/loss_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/tensor/dispatch.h"
 
@@ -23,7 +24,7 @@ Tensor as_matrix(const Tensor& logits, int64_t n, int64_t c, DType dtype) {
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
                      const CrossEntropyOptions& options) {
-  ops_internal::require_cpu("cross_entropy", {&logits, &targets});
+  ops_internal::require_same_device("cross_entropy", {&logits, &targets});
   CHORUS_CHECK(is_floating(logits.dtype()) && logits.dim() >= 1,
                "cross_entropy: logits must be a floating tensor [..., C], got ",
                dtype_name(logits.dtype()), " ", shape_str(logits.shape()));
@@ -42,7 +43,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
                " have no classes");
 
   Tensor t = ops_internal::contiguous_raw(targets, DType::kI64);
-  const int64_t* pt = t.data<int64_t>();
+  const Tensor host_t = ops_internal::host_raw(t);
+  const int64_t* pt = host_t.data<int64_t>();
   int64_t count = 0;
   for (int64_t i = 0; i < n; ++i) {
     if (pt[i] == options.ignore_index) continue;
@@ -57,7 +59,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
   Tensor x = as_matrix(logits, n, c, io);
   Tensor loss = Tensor::empty({n}, compute, logits.device());
   Tensor lse = Tensor::empty({n}, compute, logits.device());
-  cpu::cross_entropy_forward(loss, lse, x, t, options.ignore_index, eps);
+  CHORUS_KERNEL(cpu::cross_entropy_forward)(loss, lse, x, t, options.ignore_index, eps);
 
   Tensor out;
   double factor = 1.0;
@@ -66,8 +68,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
         ops_internal::cast_raw(loss.as_strided(lead, contiguous_strides(lead), 0), logits.dtype());
   } else {
     double total = 0;
+    const Tensor host_loss = ops_internal::host_raw(loss);
     CHORUS_DISPATCH_FLOAT(compute, T, [&] {
-      const T* pl = loss.data<T>();
+      const T* pl = host_loss.data<T>();
       for (int64_t i = 0; i < n; ++i) total += pl[i];
     });
     if (options.reduction == Reduction::kMean) {
@@ -83,9 +86,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
                     compute, io, n, c](const Grads& g) {
                      Tensor x = as_matrix(xs, n, c, io);
                      Tensor gx = Tensor::empty(xs.shape(), io, xs.device());
-                     cpu::cross_entropy_backward(gx.as_strided({n, c}, {c, 1}, 0),
-                                                 ops_internal::contiguous_raw(g[0], compute),
-                                                 factor, x, t, lse, ignore, eps);
+                     CHORUS_KERNEL(cpu::cross_entropy_backward)
+                     (gx.as_strided({n, c}, {c, 1}, 0), ops_internal::contiguous_raw(g[0], compute),
+                      factor, x, t, lse, ignore, eps);
                      return Grads{gx};
                    });
   return out;

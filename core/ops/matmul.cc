@@ -7,6 +7,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/gemm_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
 
@@ -81,12 +82,13 @@ Tensor product(const Tensor& a, const Tensor& b, const Shape& out_batch, DType c
   const Shape c_shape = concat(c_batch, {pa.size(-2), pb.size(-1)});
   Tensor c = Tensor::empty(c_shape, compute, a.device());
   if (init.defined()) c.copy_(ops_internal::broadcast_raw(init, c_shape, compute));
-  cpu::batched_matmul(c, expand_batch(pa, batch), expand_batch(pb, batch), init.defined());
+  CHORUS_KERNEL(cpu::batched_matmul)
+  (c, expand_batch(pa, batch), expand_batch(pb, batch), init.defined());
   return raw_reshape_contiguous(c, concat(out_batch, {pa.size(-2), pb.size(-1)}));
 }
 
 void check_operands(const char* op, const Tensor& a, const Tensor& b) {
-  ops_internal::require_cpu(op, {&a, &b});
+  ops_internal::require_same_device(op, {&a, &b});
   CHORUS_CHECK(is_floating(a.dtype()) && a.dtype() == b.dtype(), op,
                ": operands must share one floating dtype, got ", dtype_name(a.dtype()), " and ",
                dtype_name(b.dtype()));
@@ -159,7 +161,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                shape_str(x.shape()), " and weight ", shape_str(weight.shape()),
                " (expected [..., in] and [out, in])");
   if (bias.defined()) {
-    ops_internal::require_cpu("linear", {&bias});
+    ops_internal::require_same_device("linear", {&bias});
     CHORUS_CHECK(bias.dtype() == x.dtype() && bias.dim() == 1 && bias.size(0) == weight.size(0),
                  "linear: bias ", bias.ToString(), " does not match weight ",
                  shape_str(weight.shape()), " of dtype ", dtype_name(x.dtype()));

@@ -2,6 +2,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/normalization_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -14,7 +15,7 @@ using ops_internal::contiguous_raw;
 // compute dtype: f64 when any of them is f64, else f32.
 DType check_operands(const char* op, const Tensor& x, const Shape& shape, const Tensor& weight,
                      const Tensor& bias) {
-  ops_internal::require_cpu(op, {&x, &weight, &bias});
+  ops_internal::require_same_device(op, {&x, &weight, &bias});
   CHORUS_CHECK(is_floating(x.dtype()), op, ": needs a floating input, got ", dtype_name(x.dtype()),
                " ", shape_str(x.shape()));
   const int64_t k = static_cast<int64_t>(shape.size());
@@ -73,8 +74,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   Tensor y = Tensor::empty(xr.shape(), io, x.device());
   Tensor mean = Tensor::empty({rows}, compute, x.device());
   Tensor rstd = Tensor::empty({rows}, compute, x.device());
-  cpu::layer_norm_forward(y, mean, rstd, xr, flat_or_none(weight, compute),
-                          flat_or_none(bias, compute), eps);
+  CHORUS_KERNEL(cpu::layer_norm_forward)
+  (y, mean, rstd, xr, flat_or_none(weight, compute), flat_or_none(bias, compute), eps);
   Tensor out =
       ops_internal::cast_raw(y.as_strided(x.shape(), contiguous_strides(x.shape()), 0), x.dtype());
   // Saves x itself (no copy when it already is contiguous in its kernel dtype) and the
@@ -89,9 +90,9 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
         Tensor gx = undefined_unless(need_x, Tensor::empty(xs.shape(), io, xs.device()));
         Tensor gw = undefined_unless(need_w, Tensor::empty(nshape, compute, xs.device()));
         Tensor gb = undefined_unless(need_b, Tensor::empty(nshape, compute, xs.device()));
-        cpu::layer_norm_backward(rows_view(gx, d), flat_or_none(gw, compute),
-                                 flat_or_none(gb, compute), as_rows(g[0], d, io),
-                                 as_rows(xs, d, io), mean, rstd, flat_or_none(ws, compute));
+        CHORUS_KERNEL(cpu::layer_norm_backward)
+        (rows_view(gx, d), flat_or_none(gw, compute), flat_or_none(gb, compute),
+         as_rows(g[0], d, io), as_rows(xs, d, io), mean, rstd, flat_or_none(ws, compute));
         return Grads{gx, gw, gb};
       });
   return out;
@@ -107,7 +108,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   Tensor xr = as_rows(x, d, io);
   Tensor y = Tensor::empty(xr.shape(), io, x.device());
   Tensor rstd = Tensor::empty({xr.shape()[0]}, compute, x.device());
-  cpu::rms_norm_forward(y, rstd, xr, flat_or_none(weight, compute), eps);
+  CHORUS_KERNEL(cpu::rms_norm_forward)(y, rstd, xr, flat_or_none(weight, compute), eps);
   Tensor out =
       ops_internal::cast_raw(y.as_strided(x.shape(), contiguous_strides(x.shape()), 0), x.dtype());
   autograd::record(
@@ -119,8 +120,9 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
         Tensor gx = undefined_unless(need_x, Tensor::empty(xs.shape(), io, xs.device()));
         Tensor gw = undefined_unless(
             need_w, Tensor::empty(ws.defined() ? ws.shape() : Shape{d}, compute, xs.device()));
-        cpu::rms_norm_backward(rows_view(gx, d), flat_or_none(gw, compute), as_rows(g[0], d, io),
-                               as_rows(xs, d, io), rstd, flat_or_none(ws, compute));
+        CHORUS_KERNEL(cpu::rms_norm_backward)
+        (rows_view(gx, d), flat_or_none(gw, compute), as_rows(g[0], d, io), as_rows(xs, d, io),
+         rstd, flat_or_none(ws, compute));
         return Grads{gx, gw};
       });
   return out;

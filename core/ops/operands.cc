@@ -33,13 +33,49 @@ Tensor contiguous_raw(const Tensor& t, DType dtype) {
   return out;
 }
 
-void require_cpu(const char* op, std::initializer_list<const Tensor*> tensors) {
+void require_same_device(const char* op, std::initializer_list<const Tensor*> tensors) {
+  const Tensor* first = nullptr;
   for (const Tensor* t : tensors) {
-    if (t->defined()) {
-      CHORUS_CHECK(t->device().is_cpu(), op, ": no kernel for ", t->device().ToString(),
-                   " in this build (input ", t->ToString(), ")");
+    if (!t->defined()) continue;
+    if (first == nullptr) {
+      first = t;
+      continue;
+    }
+    CHORUS_CHECK(t->device() == first->device(), op,
+                 ": operands are on different devices: ", first->ToString(), " and ",
+                 t->ToString());
+  }
+}
+
+Device common_device(const char* op, std::initializer_list<const Tensor*> tensors) {
+  Device device = Device::cpu();
+  for (const Tensor* t : tensors) {
+    if (t->defined() && !t->device().is_cpu()) {
+      device = t->device();
+      break;
     }
   }
+  for (const Tensor* t : tensors) {
+    if (!t->defined() || t->device() == device) continue;
+    CHORUS_CHECK(t->device().is_cpu() && t->dim() == 0, op,
+                 ": operands are on different devices: ", t->ToString(), " and a tensor on ",
+                 device.ToString(), " (only 0-dim host tensors may be mixed in)");
+  }
+  return device;
+}
+
+Tensor to_device_raw(const Tensor& t, Device device) {
+  if (!t.defined() || t.device() == device) return t;
+  Tensor out = Tensor::empty(t.shape(), t.dtype(), device);
+  out.copy_(t);
+  return out;
+}
+
+Tensor host_raw(const Tensor& t) {
+  if (t.device().is_cpu() && t.is_contiguous()) return t;
+  Tensor out = Tensor::empty(t.shape(), t.dtype(), Device::cpu());
+  out.copy_(t);
+  return out;
 }
 
 DType kernel_dtype(DType dtype) {

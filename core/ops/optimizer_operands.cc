@@ -8,7 +8,7 @@ void check_optimizer_operands(const char* op, const Tensor& param, const Tensor&
                               std::initializer_list<std::pair<const char*, const Tensor*>> state,
                               const Tensor& model_param) {
   CHORUS_CHECK(param.defined() && grad.defined(), op, ": param and grad must be defined");
-  require_cpu(op, {&param, &grad, &model_param});
+  require_same_device(op, {&param, &grad, &model_param});
   CHORUS_CHECK(param.dtype() == DType::kF32 || param.dtype() == DType::kF64, op,
                ": param must be f32 or f64 (keep an f32 master copy of ",
                "low-precision parameters), got ", dtype_name(param.dtype()));
@@ -18,7 +18,7 @@ void check_optimizer_operands(const char* op, const Tensor& param, const Tensor&
                " does not match param ", shape_str(param.shape()));
   for (const auto& [name, t] : state) {
     CHORUS_CHECK(t->defined(), op, ": ", name, " must be defined");
-    require_cpu(op, {t});
+    require_same_device(op, {&param, t});
     CHORUS_CHECK(t->dtype() == param.dtype() && t->shape() == param.shape(), op, ": ", name, " ",
                  dtype_name(t->dtype()), shape_str(t->shape()), " does not match param ",
                  dtype_name(param.dtype()), shape_str(param.shape()));

@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/pool_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -13,7 +14,7 @@ using autograd::Grads;
 namespace {
 
 void check_input(const char* op, const Tensor& x) {
-  ops_internal::require_cpu(op, {&x});
+  ops_internal::require_same_device(op, {&x});
   CHORUS_CHECK(x.dim() == 3 || x.dim() == 4, op, ": expects [N, C, H, W] or [C, H, W], got ",
                shape_str(x.shape()));
   CHORUS_CHECK(is_floating(x.dtype()), op, ": expects a floating tensor, got ",
@@ -67,7 +68,7 @@ void record_pool(const char* name, const Tensor& x, const Tensor& out, Backward 
   autograd::record(name, {x}, {out},
                    [shape = x.shape(), dtype = x.dtype(), backward](const Grads& g) {
                      const DType compute = ops_internal::kernel_dtype(dtype);
-                     Tensor gx = Tensor::empty(shape, compute);
+                     Tensor gx = Tensor::empty(shape, compute, g[0].device());
                      backward(gx, ops_internal::contiguous_raw(g[0], compute));
                      return Grads{ops_internal::cast_raw(gx, dtype)};
                    });
@@ -82,10 +83,10 @@ ValuesIndices max_pool2d_with_indices(const Tensor& x, Size2 kernel, Size2 strid
   const Shape shape = out_shape_of(x, g);
   Tensor out = Tensor::empty(shape, compute, x.device());
   Tensor indices = Tensor::empty(shape, DType::kI64, x.device());
-  cpu::max_pool2d_forward(out, indices, ops_internal::contiguous_raw(x, compute), g);
+  CHORUS_KERNEL(cpu::max_pool2d_forward)(out, indices, ops_internal::contiguous_raw(x, compute), g);
   out = ops_internal::cast_raw(out, x.dtype());
   record_pool("max_pool2d", x, out, [g, indices](const Tensor& gx, const Tensor& go) {
-    cpu::max_pool2d_backward(gx, go, indices, g);
+    CHORUS_KERNEL(cpu::max_pool2d_backward)(gx, go, indices, g);
   });
   return {out, indices};
 }
@@ -99,10 +100,11 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
   const cpu::PoolGeometry g = window_geometry("avg_pool2d", x, kernel, stride, padding, {1, 1});
   const DType compute = ops_internal::kernel_dtype(x.dtype());
   Tensor out = Tensor::empty(out_shape_of(x, g), compute, x.device());
-  cpu::avg_pool2d_forward(out, ops_internal::contiguous_raw(x, compute), g, count_include_pad);
+  CHORUS_KERNEL(cpu::avg_pool2d_forward)
+  (out, ops_internal::contiguous_raw(x, compute), g, count_include_pad);
   out = ops_internal::cast_raw(out, x.dtype());
   record_pool("avg_pool2d", x, out, [g, count_include_pad](const Tensor& gx, const Tensor& go) {
-    cpu::avg_pool2d_backward(gx, go, g, count_include_pad);
+    CHORUS_KERNEL(cpu::avg_pool2d_backward)(gx, go, g, count_include_pad);
   });
   return out;
 }
@@ -120,10 +122,10 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
   g.out_w = output_size[1];
   const DType compute = ops_internal::kernel_dtype(x.dtype());
   Tensor out = Tensor::empty(out_shape_of(x, g), compute, x.device());
-  cpu::adaptive_avg_pool2d_forward(out, ops_internal::contiguous_raw(x, compute), g);
+  CHORUS_KERNEL(cpu::adaptive_avg_pool2d_forward)(out, ops_internal::contiguous_raw(x, compute), g);
   out = ops_internal::cast_raw(out, x.dtype());
   record_pool("adaptive_avg_pool2d", x, out, [g](const Tensor& gx, const Tensor& go) {
-    cpu::adaptive_avg_pool2d_backward(gx, go, g);
+    CHORUS_KERNEL(cpu::adaptive_avg_pool2d_backward)(gx, go, g);
   });
   return out;
 }

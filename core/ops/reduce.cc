@@ -5,6 +5,7 @@
 #include "core/autograd/node.h"
 #include "core/ops/cpu/reduce_kernels.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce_plan.h"
 
@@ -13,12 +14,12 @@ namespace chorus {
 using autograd::Grads;
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  ops_internal::require_cpu("sum", {&x});
+  ops_internal::require_same_device("sum", {&x});
   const auto plan = ops_internal::plan_reduction(x.shape(), dims, keepdim);
   const DType compute = ops_internal::kernel_dtype(x.dtype());
   Tensor rows = ops_internal::rows_for_reduction(x, plan, compute);
   Tensor out = Tensor::empty(plan.out_shape, compute, x.device());
-  cpu::sum_rows(out, rows);
+  CHORUS_KERNEL(cpu::sum_rows)(out, rows);
   // Integer sums stay i64 (like PyTorch); floats keep their dtype.
   const DType result = is_floating(x.dtype()) ? x.dtype() : DType::kI64;
   if (result != compute) out = ops_internal::cast_raw(out, result);

@@ -3,6 +3,7 @@
 #include "core/autograd/node.h"
 #include "core/ops/cpu/reduce_kernels.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
 #include "core/ops/reduce_plan.h"
@@ -13,7 +14,7 @@ namespace {
 using autograd::Grads;
 
 void check_input(const char* op, const Tensor& x, const ops_internal::ReducePlan& plan) {
-  ops_internal::require_cpu(op, {&x});
+  ops_internal::require_same_device(op, {&x});
   CHORUS_CHECK(x.dtype() != DType::kBool, op, ": not defined for bool tensors");
   CHORUS_CHECK(plan.inner > 0 || plan.outer == 0, op, ": cannot reduce ", shape_str(x.shape()),
                " over an empty dim (no identity)");
@@ -36,7 +37,7 @@ Extremes run_extremes(const Tensor& x, const ops_internal::ReducePlan& plan, boo
   Extremes e;
   if (want_values) e.values = Tensor::empty(plan.out_shape, compute, x.device());
   if (want_indices) e.indices = Tensor::empty(plan.out_shape, DType::kI64, x.device());
-  cpu::extreme_rows(e.values, e.indices, rows, is_max);
+  CHORUS_KERNEL(cpu::extreme_rows)(e.values, e.indices, rows, is_max);
   return e;
 }
 
@@ -58,7 +59,8 @@ ValuesIndices max_min(const char* op, const Tensor& x, int64_t dim, bool keepdim
         }
         const int64_t n = shape.empty() ? 1 : shape[d];
         Tensor gx = Tensor::zeros(shape, compute, g[0].device());
-        cpu::scatter_along_dim(gx, ops_internal::contiguous_raw(g[0], compute), idx, pre, n, post);
+        CHORUS_KERNEL(cpu::scatter_along_dim)
+        (gx, ops_internal::contiguous_raw(g[0], compute), idx, pre, n, post);
         return Grads{gx};
       });
   return {values, e.indices};
@@ -76,7 +78,7 @@ Tensor amax_amin(const char* op, const Tensor& x, const std::vector<int64_t>& di
         Tensor hit = eq(dx, dout.reshape(kd));
         Tensor count = sum(hit.to(g[0].dtype()), dims, /*keepdim=*/true);
         Tensor share = div(g[0].reshape(kd), count);
-        return Grads{where(hit, share, Tensor::zeros({}, share.dtype()))};
+        return Grads{where(hit, share, Tensor::zeros({}, share.dtype(), share.device()))};
       });
   return out;
 }

@@ -4,6 +4,7 @@
 #include "core/autograd/node.h"
 #include "core/ops/cpu/reduce_kernels.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
 #include "core/ops/reduce_plan.h"
@@ -18,7 +19,7 @@ using autograd::Grads;
 template <class Kernel>
 Tensor reduce_rows(const char* op, const Tensor& x, const ops_internal::ReducePlan& plan,
                    Kernel&& kernel) {
-  ops_internal::require_cpu(op, {&x});
+  ops_internal::require_same_device(op, {&x});
   CHORUS_CHECK(is_floating(x.dtype()), op, ": needs a floating tensor, got ", dtype_name(x.dtype()),
                " ", shape_str(x.shape()));
   const DType compute = ops_internal::kernel_dtype(x.dtype());
@@ -35,7 +36,7 @@ Tensor zero_like(const Tensor& t) { return Tensor::zeros({}, t.dtype(), t.device
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim) {
   const auto plan = ops_internal::plan_reduction(x.shape(), dims, keepdim);
   Tensor out = reduce_rows("var", x, plan, [&](const Tensor& o, const Tensor& rows) {
-    cpu::var_rows(o, rows, correction);
+    CHORUS_KERNEL(cpu::var_rows)(o, rows, correction);
   });
   // d var / dx = 2 (x - mean) / (N - correction).
   autograd::record("var", {x}, {out},
@@ -51,7 +52,7 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const auto plan = ops_internal::plan_reduction(x.shape(), dims, keepdim);
   Tensor out = reduce_rows("logsumexp", x, plan, [](const Tensor& o, const Tensor& rows) {
-    cpu::logsumexp_rows(o, rows);
+    CHORUS_KERNEL(cpu::logsumexp_rows)(o, rows);
   });
   // d lse / dx = softmax(x) = exp(x - lse).
   autograd::record("logsumexp", {x}, {out},
@@ -66,8 +67,9 @@ Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim
 Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool keepdim) {
   CHORUS_CHECK(!std::isnan(p), "norm: p is NaN");
   const auto plan = ops_internal::plan_reduction(x.shape(), dims, keepdim);
-  Tensor out = reduce_rows(
-      "norm", x, plan, [p](const Tensor& o, const Tensor& rows) { cpu::norm_rows(o, rows, p); });
+  Tensor out = reduce_rows("norm", x, plan, [p](const Tensor& o, const Tensor& rows) {
+    CHORUS_KERNEL(cpu::norm_rows)(o, rows, p);
+  });
   // Gradients as PyTorch's vector_norm: zero where the norm is zero (for p > 0), ties of the
   // ±inf norms share evenly, and p = 0 has none.
   autograd::record(

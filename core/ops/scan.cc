@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/scan_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -13,7 +14,7 @@ using autograd::Grads;
 namespace {
 
 Tensor cumsum_directed(const Tensor& x, int64_t dim, bool reverse) {
-  ops_internal::require_cpu("cumsum", {&x});
+  ops_internal::require_same_device("cumsum", {&x});
   const int64_t d = x.dim() == 0 ? 0 : wrap_dim(dim, x.dim());
   const DType compute =
       is_floating(x.dtype()) ? ops_internal::kernel_dtype(x.dtype()) : DType::kI64;
@@ -22,7 +23,8 @@ Tensor cumsum_directed(const Tensor& x, int64_t dim, bool reverse) {
     (k < d ? outer : k == d ? n : inner) *= x.shape()[k];
   }
   Tensor out = Tensor::empty(x.shape(), compute, x.device());
-  cpu::cumsum_kernel(out, ops_internal::contiguous_raw(x, compute), outer, n, inner, reverse);
+  CHORUS_KERNEL(cpu::cumsum_kernel)
+  (out, ops_internal::contiguous_raw(x, compute), outer, n, inner, reverse);
   const DType result = is_floating(x.dtype()) ? x.dtype() : DType::kI64;
   if (result != compute) out = ops_internal::cast_raw(out, result);
   autograd::record(reverse ? "cumsum_reverse" : "cumsum", {x}, {out}, [d, reverse](const Grads& g) {

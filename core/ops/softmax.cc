@@ -4,6 +4,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/softmax_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -12,7 +13,7 @@ namespace {
 using autograd::Grads;
 
 Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log) {
-  ops_internal::require_cpu(name, {&x});
+  ops_internal::require_same_device(name, {&x});
   CHORUS_CHECK(is_floating(x.dtype()), name, ": needs a floating tensor, got ",
                dtype_name(x.dtype()), " ", shape_str(x.shape()));
   const int64_t nd = x.dim();
@@ -31,15 +32,16 @@ Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log) {
   };
   const DType io = io_dtype(x.dtype());
   Tensor y = Tensor::empty(x.shape(), io, x.device());
-  cpu::softmax_forward(y, ops_internal::contiguous_raw(x, io), outer, n, inner, log);
+  CHORUS_KERNEL(cpu::softmax_forward)(y, ops_internal::contiguous_raw(x, io), outer, n, inner, log);
   Tensor out = ops_internal::cast_raw(y, x.dtype());
   // The output (in its own dtype, like PyTorch) is all backward needs.
   autograd::record(
       name, {x}, {out},
       [saved = out.detach(), io = io_dtype(out.dtype()), outer, n, inner, log](const Grads& g) {
         Tensor gx = Tensor::empty(saved.shape(), io, saved.device());
-        cpu::softmax_backward(gx, ops_internal::contiguous_raw(g[0], io),
-                              ops_internal::contiguous_raw(saved, io), outer, n, inner, log);
+        CHORUS_KERNEL(cpu::softmax_backward)
+        (gx, ops_internal::contiguous_raw(g[0], io), ops_internal::contiguous_raw(saved, io), outer,
+         n, inner, log);
         return Grads{gx};
       });
   return out;

@@ -8,6 +8,7 @@
 #include "core/autograd/node.h"
 #include "core/ops/cpu/sort_kernels.h"
 #include "core/ops/index.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus {
@@ -52,11 +53,11 @@ ValuesIndices along_dim(const char* op, const Tensor& x, int64_t dim, int64_t ou
     out.values = out.values.as_strided({}, {}, 0);
     out.indices = out.indices.as_strided({}, {}, 0);
   }
-  autograd::record(op, {x}, {out.values},
-                   [d, shape = x.shape(), idx = out.indices.detach()](const Grads& g) {
-                     if (shape.empty()) return Grads{g[0]};  // the one element maps to itself
-                     return Grads{scatter_add(Tensor::zeros(shape, g[0].dtype()), d, idx, g[0])};
-                   });
+  autograd::record(
+      op, {x}, {out.values}, [d, shape = x.shape(), idx = out.indices.detach()](const Grads& g) {
+        if (shape.empty()) return Grads{g[0]};  // the one element maps to itself
+        return Grads{scatter_add(Tensor::zeros(shape, g[0].dtype(), g[0].device()), d, idx, g[0])};
+      });
   return out;
 }
 
@@ -67,10 +68,10 @@ int64_t size_along(const Tensor& x, int64_t dim) {
 }  // namespace
 
 ValuesIndices sort(const Tensor& x, int64_t dim, bool descending, bool /*stable*/) {
-  ops_internal::require_cpu("sort", {&x});
+  ops_internal::require_same_device("sort", {&x});
   return along_dim("sort", x, dim, size_along(x, dim),
                    [&](const Tensor& v, const Tensor& i, const Tensor& rows) {
-                     cpu::sort_rows(v, i, rows, descending);
+                     CHORUS_KERNEL(cpu::sort_rows)(v, i, rows, descending);
                    });
 }
 
@@ -79,12 +80,12 @@ Tensor argsort(const Tensor& x, int64_t dim, bool descending, bool stable) {
 }
 
 ValuesIndices topk(const Tensor& x, int64_t k, int64_t dim, bool largest, bool sorted) {
-  ops_internal::require_cpu("topk", {&x});
+  ops_internal::require_same_device("topk", {&x});
   const int64_t n = size_along(x, dim);
   CHORUS_CHECK(k >= 0 && k <= n, "topk: k = ", k, " is out of range for dim ", dim, " of size ", n,
                " in ", shape_str(x.shape()));
   return along_dim("topk", x, dim, k, [&](const Tensor& v, const Tensor& i, const Tensor& rows) {
-    cpu::topk_rows(v, i, rows, k, largest, sorted);
+    CHORUS_KERNEL(cpu::topk_rows)(v, i, rows, k, largest, sorted);
   });
 }
 

@@ -11,6 +11,7 @@ namespace chorus {
 namespace {
 
 DeviceCopyFn g_device_copy = nullptr;
+DeviceFillFn g_device_fill = nullptr;
 
 template <class Src, class Dst, class Convert>
 void copy_rows(const Tensor& dst, const Tensor& src, Convert convert) {
@@ -27,6 +28,7 @@ void copy_rows(const Tensor& dst, const Tensor& src, Convert convert) {
 }  // namespace
 
 void set_device_copy(DeviceCopyFn fn) { g_device_copy = fn; }
+void set_device_fill(DeviceFillFn fn) { g_device_fill = fn; }
 
 void Tensor::copy_(const Tensor& src) const {
   CHORUS_CHECK(shape() == src.shape(), "copy_: destination ", shape_str(shape()), " and source ",
@@ -83,7 +85,8 @@ void Tensor::copy_(const Tensor& src) const {
 
 void Tensor::fill_(double value) const {
   if (!device().is_cpu()) {
-    // Fill a host tensor of the same shape and copy it over (device kernels may replace this).
+    if (g_device_fill != nullptr) return g_device_fill(*this, value);
+    // Fill a host tensor of the same shape and copy it over.
     Tensor host = Tensor::full(shape(), value, dtype());
     copy_(host);
     return;

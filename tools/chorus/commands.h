@@ -10,5 +10,6 @@ namespace chorus::cli {
 int run_demo(const std::vector<std::string>& args);
 int run_lm(const std::vector<std::string>& args);
 int run_plugins(const std::vector<std::string>& args);
+int run_report(const std::vector<std::string>& args);
 
 }  // namespace chorus::cli

@@ -24,6 +24,7 @@ void print_usage() {
          "  lm [--ffn dense|moe] [...]        train a small causal language model on English\n"
          "                                   text (Debian's fortunes); --help for options\n"
          "  plugins <list|info|new|try> ...  modality plugins: found/rejected, options, scaffold\n"
+         "  report RUN_DIR [--out FILE]      rewrite a run's report.html from its directory\n"
          "  --version                        print version and build flags\n";
 }
 
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "demo") return chorus::cli::run_demo(args);
     if (command == "lm") return chorus::cli::run_lm(args);
     if (command == "plugins") return chorus::cli::run_plugins(args);
+    if (command == "report") return chorus::cli::run_report(args);
   } catch (const std::exception& e) {
     std::cerr << "chorus " << command << ": " << e.what() << "\n";
     return 1;

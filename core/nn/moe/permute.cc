@@ -5,6 +5,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/moe_permute_kernels.h"
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 
 namespace chorus::nn::moe {
@@ -16,7 +17,7 @@ using ops_internal::kernel_dtype;
 
 RoutingPlan make_routing_plan(const Tensor& indices, int64_t num_experts, int64_t capacity,
                               const Tensor& priority) {
-  ops_internal::require_cpu("make_routing_plan", {&indices, &priority});
+  ops_internal::require_same_device("make_routing_plan", {&indices, &priority});
   CHORUS_CHECK(indices.defined() && indices.dim() == 2 && is_integral(indices.dtype()),
                "make_routing_plan: indices must be an integer [N, k] tensor, got ",
                indices.defined() ? indices.ToString() : "undefined");
@@ -96,14 +97,14 @@ void check_plan(const char* op, const RoutingPlan& plan) {
 // out[t] = Σ_j w[t, j] · rows[slot_row[t, j]] in the compute dtype of `rows`.
 Tensor combine(const Tensor& rows, const Tensor& slot_row, const Tensor& weights) {
   Tensor out = Tensor::empty({slot_row.size(0), rows.size(1)}, rows.dtype(), rows.device());
-  cpu::moe_combine_rows(out, rows, slot_row, weights);
+  CHORUS_KERNEL(cpu::moe_combine_rows)(out, rows, slot_row, weights);
   return out;
 }
 
 // out[r] = w[row_slot[r]] · x[row_slot[r] / k] in the compute dtype of `x`.
 Tensor gather_rows(const Tensor& x, const Tensor& row_slot, int64_t k, const Tensor& weights) {
   Tensor out = Tensor::empty({row_slot.size(0), x.size(1)}, x.dtype(), x.device());
-  cpu::moe_gather_rows(out, x, row_slot, k, weights);
+  CHORUS_KERNEL(cpu::moe_gather_rows)(out, x, row_slot, k, weights);
   return out;
 }
 
@@ -111,7 +112,7 @@ Tensor gather_rows(const Tensor& x, const Tensor& row_slot, int64_t k, const Ten
 
 Tensor permute_tokens(const Tensor& x, const RoutingPlan& plan) {
   check_plan("permute_tokens", plan);
-  ops_internal::require_cpu("permute_tokens", {&x});
+  ops_internal::require_same_device("permute_tokens", {&x});
   CHORUS_CHECK(x.dim() == 2 && x.size(0) == plan.num_tokens && is_floating(x.dtype()),
                "permute_tokens: expects floating x [", plan.num_tokens, ", d], got ", x.ToString());
   const DType compute = kernel_dtype(x.dtype());
@@ -127,7 +128,7 @@ Tensor permute_tokens(const Tensor& x, const RoutingPlan& plan) {
 
 Tensor unpermute_tokens(const Tensor& rows, const RoutingPlan& plan, const Tensor& weights) {
   check_plan("unpermute_tokens", plan);
-  ops_internal::require_cpu("unpermute_tokens", {&rows, &weights});
+  ops_internal::require_same_device("unpermute_tokens", {&rows, &weights});
   CHORUS_CHECK(rows.dim() == 2 && rows.size(0) == plan.num_rows() && is_floating(rows.dtype()),
                "unpermute_tokens: expects floating rows [", plan.num_rows(), ", d], got ",
                rows.ToString());
@@ -150,7 +151,7 @@ Tensor unpermute_tokens(const Tensor& rows, const RoutingPlan& plan, const Tenso
         if (need_rows) grads[0] = cast_raw(gather_rows(cg, row_slot, k, cw), rows_dtype);
         if (need_w) {
           Tensor gw = Tensor::empty(slot_row.shape(), cr.dtype(), cr.device());
-          cpu::moe_combine_weight_grad(gw, cg, cr, slot_row);
+          CHORUS_KERNEL(cpu::moe_combine_weight_grad)(gw, cg, cr, slot_row);
           grads[1] = cast_raw(gw, w_dtype);
         }
         return grads;

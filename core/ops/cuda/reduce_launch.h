@@ -1,0 +1,32 @@
+// Launchers of the reduction kernels (reduce_kernels.cu). Rows are contiguous [outer, inner]
+// in f32 (f64 = false) or f64; each row reduces to one element of `out`.
+#pragma once
+
+#include "core/ops/cuda/launch.h"
+
+namespace chorus::cuda {
+
+enum RowReduce : int { kRowSum, kRowVar, kRowLogSumExp, kRowNorm };
+
+// kRowVar divides by `param` (inner - correction, clamped at 0); kRowNorm uses p = `param`.
+void launch_row_reduce(int kind, bool f64, const void* rows, void* out, int64_t outer,
+                       int64_t inner, double param, StreamHandle stream);
+// Per row, max or min (NaN wins) into values (may be null) and the first index of it into
+// indices (i64, may be null).
+void launch_row_extreme(bool is_max, bool f64, const void* rows, void* values, int64_t* indices,
+                        int64_t outer, int64_t inner, StreamHandle stream);
+// gx[a, idx[a, b], b] = g[a, b] (gx zero-filled [pre, n, post]).
+void launch_scatter_along_dim(bool f64, void* gx, const void* g, const int64_t* idx, int64_t pre,
+                              int64_t n, int64_t post, StreamHandle stream);
+// Σ|x|^p (p = inf: max |x|) over a contiguous buffer of f32/f64/bf16/f16, as double, into
+// *result (device memory, one double).
+void launch_abs_pow_sum(DType dtype, const void* x, int64_t n, double p, double* result,
+                        StreamHandle stream);
+// x *= factor in place (f32/f64/bf16/f16, contiguous).
+void launch_scale(DType dtype, void* x, int64_t n, double factor, StreamHandle stream);
+// Inclusive cumulative sum over n of contiguous [outer, n, inner] (f32, f64 accumulate in
+// double; i64 in i64).
+void launch_cumsum(DType dtype, const void* x, void* out, int64_t outer, int64_t n, int64_t inner,
+                   bool reverse, StreamHandle stream);
+
+}  // namespace chorus::cuda

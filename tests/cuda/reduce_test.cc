@@ -1,0 +1,94 @@
+// Parity of the reductions, scans and sorts.
+#include "core/ops/reduce.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/ops/scan.h"
+#include "core/ops/sort.h"
+#include "tests/cuda/parity.h"
+
+namespace chorus::parity {
+namespace {
+
+const DType kFloatTypes[] = {DType::kF32, DType::kBF16, DType::kF16, DType::kF64};
+
+TEST(CudaParity, Reductions) {
+  CHORUS_REQUIRE_GPU();
+  // (shape, dims): whole tensor, last dim, a middle dim, several dims, odd and empty sizes.
+  const std::vector<std::pair<Shape, std::vector<int64_t>>> cases = {
+      {{7}, {}},         {{33, 65}, {1}},  {{33, 65}, {0}},  {{4, 5, 6}, {0, 2}}, {{3, 0, 4}, {2}},
+      {{2, 4099}, {-1}}, {{1000, 3}, {1}}, {{5, 6, 7}, {1}}, {{64, 8192}, {1}}};
+  uint64_t seed = 1;
+  for (DType dt : kFloatTypes) {
+    for (const auto& [shape, dims] : cases) {
+      const Tensor x = rand(shape, dt, seed++);
+      check_op("sum", dt, {x}, [&](const std::vector<Tensor>& in) { return sum(in[0], dims); });
+      check_op("mean", dt, {x}, [&](const std::vector<Tensor>& in) { return mean(in[0], dims); });
+      check_op("sum_keepdim", dt, {x},
+               [&](const std::vector<Tensor>& in) { return sum(in[0], dims, true); });
+      check_op("norm2", dt, {x},
+               [&](const std::vector<Tensor>& in) { return norm(in[0], 2.0, dims); });
+      check_op("norm1", dt, {x},
+               [&](const std::vector<Tensor>& in) { return norm(in[0], 1.0, dims); });
+      if (x.numel() == 0) continue;  // the ops below reject empty reductions
+      check_op("var", dt, {x}, [&](const std::vector<Tensor>& in) { return var(in[0], dims); });
+      check_op("amax", dt, {x}, [&](const std::vector<Tensor>& in) { return amax(in[0], dims); });
+      check_op("amin", dt, {x}, [&](const std::vector<Tensor>& in) { return amin(in[0], dims); });
+      check_op("norm_inf", dt, {x}, [&](const std::vector<Tensor>& in) {
+        return norm(in[0], std::numeric_limits<double>::infinity(), dims);
+      });
+      check_op("logsumexp", dt, {x}, [&](const std::vector<Tensor>& in) {
+        return logsumexp(in[0], dims.empty() ? std::vector<int64_t>{0} : dims);
+      });
+    }
+    for (const Shape& shape : {Shape{33, 65}, Shape{4, 5, 6}, Shape{2, 4099}}) {
+      const Tensor x = rand(shape, dt, seed++);
+      for (int64_t dim : {0, -1}) {
+        const Tensor g = on(x, gpu());
+        const auto mc = max(x, dim), mg = max(g, dim);
+        EXPECT_TRUE(Same("max_values", dt, mc.values, mg.values));
+        EXPECT_TRUE(Same("max_indices", dt, mc.indices, mg.indices));
+        EXPECT_TRUE(Same("argmin", dt, argmin(x, dim), argmin(g, dim)));
+        EXPECT_TRUE(Same("argmax", dt, argmax(x, dim), argmax(g, dim)));
+        check_op("max_dim", dt, {x},
+                 [&](const std::vector<Tensor>& in) { return max(in[0], dim).values; });
+      }
+    }
+  }
+  // sum_to: the gradient of a broadcast.
+  const Tensor g = rand({4, 3, 5}, DType::kF32, 9);
+  EXPECT_TRUE(Match("sum_to", DType::kF32, sum_to(g, {3, 1}), sum_to(on(g, gpu()), {3, 1})));
+}
+
+TEST(CudaParity, ScansAndSorts) {
+  CHORUS_REQUIRE_GPU();
+  uint64_t seed = 200;
+  for (DType dt : kFloatTypes) {
+    for (const Shape& shape : {Shape{17}, Shape{6, 33}, Shape{3, 4, 5}, Shape{0, 4}}) {
+      const Tensor x = rand(shape, dt, seed++);
+      for (int64_t dim : {0, -1}) {
+        check_op("cumsum", dt, {x},
+                 [&](const std::vector<Tensor>& in) { return cumsum(in[0], dim); });
+        const Tensor g = on(x, gpu());
+        const auto sc = sort(x, dim, true), sg = sort(g, dim, true);
+        EXPECT_TRUE(Same("sort_values", dt, sc.values, sg.values));
+        EXPECT_TRUE(Same("sort_indices", dt, sc.indices, sg.indices));
+        EXPECT_TRUE(Same("argsort", dt, argsort(x, dim), argsort(g, dim)));
+        const int64_t k = std::min<int64_t>(3, x.numel() == 0 ? 0 : x.size(dim));
+        const auto tc = topk(x, k, dim), tg = topk(g, k, dim);
+        EXPECT_TRUE(Same("topk_values", dt, tc.values, tg.values));
+        EXPECT_TRUE(Same("topk_indices", dt, tc.indices, tg.indices));
+        check_op("topk", dt, {x},
+                 [&](const std::vector<Tensor>& in) { return topk(in[0], k, dim).values; });
+      }
+    }
+  }
+  const Tensor i = randint({5, 9}, -50, 50, 7);
+  EXPECT_TRUE(Same("cumsum_i64", DType::kI64, cumsum(i, 1), cumsum(on(i, gpu()), 1)));
+}
+
+}  // namespace
+}  // namespace chorus::parity

@@ -1,0 +1,122 @@
+// Decoding: the supported formats give the pixels that were encoded; hostile files are refused
+// with a message naming the file and the problem.
+#include "modalities/image/image_io.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "modalities/image/decoder.h"
+#include "nlohmann/json.hpp"
+
+namespace chorus::image {
+namespace {
+
+const std::string kDir = std::string(CHORUS_FIXTURE_DIR) + "/image/";
+const std::string kHostile = std::string(CHORUS_FIXTURE_DIR) + "/hostile/";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<int> tiny_pixels() {
+  return nlohmann::json::parse(slurp(kDir + "golden.json"))["tiny"].get<std::vector<int>>();
+}
+
+TEST(ImageIo, LosslessFormatsDecodeToTheEncodedPixels) {
+  const std::vector<int> expected = tiny_pixels();
+  for (const char* name : {"tiny.png", "tiny.gif", "tiny.ppm", "tiny.bmp"}) {
+    auto img = decode_image(slurp(kDir + name), {});
+    ASSERT_TRUE(img.ok()) << name << ": " << img.status();
+    EXPECT_EQ(img->width, 8) << name;
+    EXPECT_EQ(img->height, 6) << name;
+    ASSERT_EQ(img->rgb.size(), expected.size()) << name;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      ASSERT_EQ(img->rgb[i], expected[i]) << name << " byte " << i;
+    }
+  }
+}
+
+TEST(ImageIo, FormatIsNamedFromTheMagicBytes) {
+  EXPECT_EQ(decode_image(slurp(kDir + "tiny.png"), {})->format, "png");
+  EXPECT_EQ(decode_image(slurp(kDir + "tiny.gif"), {})->format, "gif");
+  EXPECT_EQ(decode_image(slurp(kDir + "tiny.ppm"), {})->format, "pnm");
+  EXPECT_EQ(decode_image(slurp(kDir + "tiny.bmp"), {})->format, "bmp");
+  EXPECT_EQ(decode_image(slurp(kDir + "tiny.jpg"), {})->format, "jpeg");
+}
+
+TEST(ImageIo, JpegIsCloseToItsSource) {
+  // tiny.jpg is the 8x6 image upscaled 8x (blocks of 8x8, aligned with JPEG's), quality 95.
+  const std::vector<int> tiny = tiny_pixels();
+  auto img = decode_image(slurp(kDir + "tiny.jpg"), {});
+  ASSERT_TRUE(img.ok()) << img.status();
+  ASSERT_EQ(img->width, 64);
+  ASSERT_EQ(img->height, 48);
+  double err = 0;
+  for (int y = 0; y < 48; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        err += std::abs(img->rgb[(y * 64 + x) * 3 + c] - tiny[((y / 8) * 8 + x / 8) * 3 + c]);
+      }
+    }
+  }
+  EXPECT_LT(err / (48 * 64 * 3), 6.0);  // mean absolute error in 8-bit levels
+}
+
+TEST(ImageIo, GreyIsReplicatedIntoRgb) {
+  auto img = decode_image(slurp(kDir + "grey28.png"), {});
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_EQ(img->source_channels, 1);
+  for (int p = 0; p < 28 * 28; ++p) {
+    ASSERT_EQ(img->rgb[p * 3], img->rgb[p * 3 + 1]);
+    ASSERT_EQ(img->rgb[p * 3], img->rgb[p * 3 + 2]);
+  }
+}
+
+TEST(ImageIo, SizeLimitsAreCheckedFromTheHeader) {
+  ImageLimits limits;
+  limits.max_dimension = 16;
+  auto img = decode_image(slurp(kDir + "rgb37x29.png"), limits);
+  ASSERT_FALSE(img.ok());
+  EXPECT_NE(img.status().message().find("37x29"), std::string::npos) << img.status();
+  limits = {};
+  limits.max_pixels = 37 * 29 - 1;
+  EXPECT_FALSE(decode_image(slurp(kDir + "rgb37x29.png"), limits).ok());
+  limits.max_pixels = 37 * 29;
+  EXPECT_TRUE(decode_image(slurp(kDir + "rgb37x29.png"), limits).ok());
+}
+
+// Every hostile file: an error (never a crash) whose message names the file and the problem.
+TEST(ImageIo, HostileFilesAreRejectedWithClearMessages) {
+  auto decoder = make_image_decoder(nlohmann::json::object());
+  ASSERT_TRUE(decoder.ok()) << decoder.status();
+  const std::pair<const char*, const char*> cases[] = {
+      {"truncated.png", "corrupt or truncated png"},
+      {"truncated.jpg", "corrupt or truncated jpeg"},
+      {"huge_60000x60000.png", "claims 60000x60000 pixels, over the limit"},
+      {"zero_length.png", "empty input (0 bytes)"},
+      {"wrong_magic.png", "unrecognised image format"},
+      {"zero_width.png", "png header gives an empty image (0x6)"},
+      // Found by image_fuzz: overflows stb_image 2.27's Huffman table (see jpeg_guard.h).
+      {"bad_huffman.jpg", "Huffman table declares"},
+      {"bad_huffman_header.jpg", "Huffman table declares"},  // overflowed inside stbi_info
+      {"does_not_exist.png", "cannot open file"},
+  };
+  for (const auto& [file, message] : cases) {
+    const std::string path = kHostile + file;
+    auto sample = (*decoder)->decode_file(path, {});
+    ASSERT_FALSE(sample.ok()) << file << " was accepted";
+    const std::string text(sample.status().message());
+    EXPECT_NE(text.find("image '" + path + "'"), std::string::npos) << text;
+    EXPECT_NE(text.find(message), std::string::npos) << file << ": " << text;
+  }
+}
+
+}  // namespace
+}  // namespace chorus::image

@@ -1,0 +1,127 @@
+// Achieved memory bandwidth of the CUDA row kernels against a device-to-device copy.
+//
+// Each line of output is one JSON object: {"op", "shape", "dtype", "ms", "gbps", "pct_copy"}.
+// Bytes counted are the bytes an ideal kernel moves (each input read once, each output
+// written once); ms is the mean over the timed iterations, measured with CUDA events on the
+// current stream. The ops run through their public front-ends (what a model calls), except
+// cross-entropy, whose front-end also validates targets on the host: its kernels are timed
+// through their dispatch slots as well, to show both.
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "core/ops/cpu/loss_kernels.h"
+#include "core/ops/cuda/runtime.h"
+#include "core/ops/fused_adamw.h"
+#include "core/ops/kernel_dispatch.h"
+#include "core/ops/loss.h"
+#include "core/ops/normalization.h"
+#include "core/ops/softmax.h"
+#include "core/tensor/tensor.h"
+
+using namespace chorus;
+
+namespace {
+
+const Device kGpu = Device::cuda(0);
+double g_copy_gbps = 0;
+
+// Mean milliseconds of `fn` over `iters` runs after `warmup` runs.
+double time_ms(const std::function<void()>& fn, int warmup = 3, int iters = 20) {
+  for (int i = 0; i < warmup; ++i) fn();
+  cuda::Event start(0), stop(0);
+  start.record(cuda::current_stream(0));
+  for (int i = 0; i < iters; ++i) fn();
+  stop.record(cuda::current_stream(0));
+  stop.synchronize();
+  return stop.elapsed_ms(start) / iters;
+}
+
+void report(const std::string& op, const std::string& shape, const char* dtype, double bytes,
+            double ms) {
+  const double gbps = bytes / (ms * 1e-3) / 1e9;
+  std::printf(
+      "{\"op\": \"%s\", \"shape\": \"%s\", \"dtype\": \"%s\", \"ms\": %.4f, \"gbps\": %.1f, "
+      "\"pct_copy\": %.1f}\n",
+      op.c_str(), shape.c_str(), dtype, ms, gbps,
+      g_copy_gbps > 0 ? 100.0 * gbps / g_copy_gbps : 0.0);
+  std::fflush(stdout);
+}
+
+Tensor randn_like_gpu(const Shape& shape, DType dtype) {
+  // Values do not matter for bandwidth; a cheap deterministic fill on the host would dominate
+  // setup time for GiB-sized tensors, so fill on the device.
+  Tensor t = Tensor::full(shape, 0.5, dtype, kGpu);
+  return t;
+}
+
+std::string str(int64_t a, int64_t b) { return std::to_string(a) + "x" + std::to_string(b); }
+
+}  // namespace
+
+int main() {
+  if (cuda::device_count() == 0) {
+    std::fprintf(stderr, "no CUDA device\n");
+    return 1;
+  }
+  {  // Device-to-device copy of 1 GiB: the reference bandwidth (read + write counted).
+    Tensor a = Tensor::empty({int64_t{1} << 28}, DType::kF32, kGpu);
+    Tensor b = Tensor::empty({int64_t{1} << 28}, DType::kF32, kGpu);
+    const double ms = time_ms([&] { b.copy_(a); });
+    const double bytes = 2.0 * a.nbytes();
+    g_copy_gbps = bytes / (ms * 1e-3) / 1e9;
+    report("d2d_copy", "2^28", "f32", bytes, ms);
+  }
+  const DType bf16 = DType::kBF16;
+  for (auto [rows, d] : {std::pair<int64_t, int64_t>{16384, 4096}, {65536, 1024}, {4096, 8192}}) {
+    const Tensor x = randn_like_gpu({rows, d}, bf16);
+    const Tensor w = Tensor::ones({d}, DType::kF32, kGpu),
+                 b = Tensor::zeros({d}, DType::kF32, kGpu);
+    const double io = 2.0 * x.nbytes();
+    report("layer_norm_fwd", str(rows, d), "bf16", io,
+           time_ms([&] { layer_norm(x, {d}, w, b, 1e-5); }));
+    report("rms_norm_fwd", str(rows, d), "bf16", io, time_ms([&] { rms_norm(x, w, 1e-6); }));
+    report("softmax_fwd", str(rows, d), "bf16", io, time_ms([&] { softmax(x, -1); }));
+    {  // backward: read g and x (or y), write gx; the parameter-gradient pass re-reads g, x.
+      const Tensor xg = x.detach().set_requires_grad();
+      const Tensor wg = w.detach().set_requires_grad();
+      const Tensor g = randn_like_gpu({rows, d}, bf16);
+      report("rms_norm_fwd_bwd", str(rows, d), "bf16", 2.0 * io + 3.0 * x.nbytes(),
+             time_ms([&] { rms_norm(xg, wg, 1e-6).backward(g); }));
+      report("softmax_fwd_bwd", str(rows, d), "bf16", io + 3.0 * x.nbytes(),
+             time_ms([&] { softmax(xg, -1).backward(g); }));
+    }
+  }
+  for (auto [n, c] : {std::pair<int64_t, int64_t>{8192, 32000}, {4096, 128256}, {16384, 50257}}) {
+    const Tensor logits = randn_like_gpu({n, c}, bf16);
+    const Tensor targets = Tensor::zeros({n}, DType::kI64, kGpu);
+    const Tensor loss = Tensor::empty({n}, DType::kF32, kGpu),
+                 lse = Tensor::empty({n}, DType::kF32, kGpu);
+    const Tensor grad = Tensor::ones({1}, DType::kF32, kGpu);
+    const Tensor gx = Tensor::empty({n, c}, bf16, kGpu);
+    report("cross_entropy_fwd_kernel", str(n, c), "bf16", logits.nbytes(), time_ms([&] {
+             CHORUS_KERNEL(cpu::cross_entropy_forward)(loss, lse, logits, targets, -100, 0.0);
+           }));
+    report("cross_entropy_bwd_kernel", str(n, c), "bf16", 2.0 * logits.nbytes(), time_ms([&] {
+             CHORUS_KERNEL(cpu::cross_entropy_backward)
+             (gx, grad, 1.0 / n, logits, targets, lse, -100, 0.0);
+           }));
+    const Tensor lg = logits.detach().set_requires_grad();
+    report("cross_entropy_fwd_bwd_op", str(n, c), "bf16", 3.0 * logits.nbytes(),
+           time_ms([&] { cross_entropy(lg, targets).backward(); }));
+  }
+  for (int64_t n : {int64_t{1} << 24, int64_t{1} << 27}) {
+    const Tensor p = randn_like_gpu({n}, DType::kF32), m = randn_like_gpu({n}, DType::kF32);
+    const Tensor v = randn_like_gpu({n}, DType::kF32);
+    AdamWStep h;
+    h.weight_decay = 0.1;
+    for (DType gd : {DType::kF32, DType::kBF16}) {
+      const Tensor g = randn_like_gpu({n}, gd);
+      // p, m, v read and written, g read.
+      const double bytes = 6.0 * p.nbytes() + g.nbytes();
+      report(std::string("adamw_grad_") + dtype_name(gd), std::to_string(n), "f32", bytes,
+             time_ms([&] { fused_adamw_(p, g, m, v, h); }));
+    }
+  }
+  return 0;
+}
