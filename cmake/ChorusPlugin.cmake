@@ -12,6 +12,12 @@ function(chorus_add_plugin target)
   add_library(${target} MODULE ${PLUGIN_SOURCES})
   target_link_libraries(${target} PRIVATE Chorus::core ${PLUGIN_LIBRARIES})
   target_compile_features(${target} PRIVATE cxx_std_20)
+  # BOOST_DLL_USE_STD_FS: the SDK's Boost.DLL alias header then needs std::filesystem only, not
+  # Boost.System/Filesystem. -fno-gnu-unique: GCC marks some header statics STB_GNU_UNIQUE,
+  # which makes glibc refuse to ever unload the library; without it a plugin unloads when the
+  # last object it made is gone.
+  target_compile_definitions(${target} PRIVATE BOOST_DLL_USE_STD_FS)
+  target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   set_target_properties(${target} PROPERTIES
     LIBRARY_OUTPUT_DIRECTORY ${PLUGIN_OUTPUT_DIRECTORY}
     # Only chorus_plugin_entry (exported by CHORUS_PLUGIN) needs to be visible; hiding the rest

@@ -18,9 +18,9 @@ namespace {
 using chorus::testing::AllClose;
 using nlohmann::json;
 
-testing::AssertionResult Contains(const absl::Status& s, const std::string& needle) {
-  if (s.message().find(needle) != std::string_view::npos) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "'" << s.message() << "' lacks '" << needle << "'";
+::testing::AssertionResult Contains(const absl::Status& s, const std::string& needle) {
+  if (s.message().find(needle) != std::string_view::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << s.message() << "' lacks '" << needle << "'";
 }
 
 TEST(PluginLoad, TemplateDecodesAndEncodes) {

@@ -40,8 +40,10 @@ TEST(Registry, ScansFoldersAndRecordsEveryRejection) {
   for (const auto& p : registry.plugins()) names.push_back(p->name());
   EXPECT_EQ(names, (std::vector<std::string>{"skeleton", "thrower"}));  // sorted file order
   ASSERT_EQ(registry.rejected().size(), 5u);
-  EXPECT_NE(ReasonFor(registry, TestPlugin("test_abi_major")).find("ABI mismatch"), std::string::npos);
-  EXPECT_NE(ReasonFor(registry, TestPlugin("test_abi_minor")).find("newer than"), std::string::npos);
+  EXPECT_NE(ReasonFor(registry, TestPlugin("test_abi_major")).find("ABI mismatch"),
+            std::string::npos);
+  EXPECT_NE(ReasonFor(registry, TestPlugin("test_abi_minor")).find("newer than"),
+            std::string::npos);
   EXPECT_NE(ReasonFor(registry, TestPlugin("test_small_descriptor")).find("descriptor is 12 bytes"),
             std::string::npos);
   EXPECT_NE(ReasonFor(registry, TestPlugin("test_no_entry")).find("missing entry point"),
@@ -77,7 +79,8 @@ TEST(Registry, FirstLocationWinsANameLaterOnesAreDuplicates) {
   const std::string env = (dir.path() / "env").string() + "::" + env_file.string();
   ASSERT_EQ(setenv("CHORUS_PLUGIN_PATH", env.c_str(), 1), 0);
   Registry registry;
-  registry.Discover({(dir.path() / "recipe").string()}, {.environment = true, .default_dirs = false});
+  registry.Discover({(dir.path() / "recipe").string()},
+                    {.environment = true, .default_dirs = false});
   unsetenv("CHORUS_PLUGIN_PATH");
   ASSERT_EQ(registry.plugins().size(), 1u);
   EXPECT_EQ(registry.plugins()[0]->info().path, first.string());
@@ -120,12 +123,15 @@ TEST(Registry, FindFailsLoudly) {
   auto missing = registry.Find("skeletn");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   const std::string message(missing.status().message());
-  EXPECT_NE(message.find("plugin 'skeletn' not found (did you mean 'skeleton'?)"), std::string::npos)
+  EXPECT_NE(message.find("plugin 'skeletn' not found (did you mean 'skeleton'?)"),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("loaded: skeleton"), std::string::npos) << message;
   EXPECT_NE(message.find("libbroken.so (not a shared library"), std::string::npos) << message;
   EXPECT_NE(message.find("searched: "), std::string::npos) << message;
-  EXPECT_EQ(Registry().Find("image").status().message().find("plugin 'image' not found; no plugins loaded"), 0u);
+  EXPECT_EQ(Registry().Find("image").status().message().find(
+                "plugin 'image' not found; no plugins loaded"),
+            0u);
 }
 
 TEST(Registry, ObjectsOutliveTheRegistry) {
