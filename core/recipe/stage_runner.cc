@@ -280,12 +280,14 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
                              source->get());
     int64_t trainable = 0;
     optim::AdamW optimizer(stage_parameters(model, stage, &trainable));
+    // The scheduler takes its base rates from the optimizer as configured, so it is made before
+    // a checkpoint's state (which holds scheduled rates) is loaded into the optimizer.
+    optim::LrScheduler scheduler(optimizer, schedule_of(stage, steps));
     if (ckpt && ckpt_stage == static_cast<int>(si) && global > start) {
       if (absl::Status s = optimizer.load_state_dict(ckpt->optimizer); !s.ok()) {
         return context(s, "resume: optimizer of stage '" + stage.name + "'");
       }
     }
-    optim::LrScheduler scheduler(optimizer, schedule_of(stage, steps));
     std::vector<Tensor> params;
     for (const auto& [n, p] : model.named_parameters()) {
       if (p.requires_grad()) params.push_back(p);
