@@ -6,22 +6,39 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/data/check.h"
+#include "core/plugin/registry.h"
 #include "nlohmann/json.hpp"
 #include "tools/chorus/commands.h"
 
 namespace chorus::cli {
 namespace {
 
-// Decode checks need the modality plugins' decoders. Hook for the plugin registry
-// (core/plugin): return modality -> DecodeFn for every plugin found on `plugin_paths` (and the
-// usual discovery path). Until the registry is part of this build, no decoder is available and
-// the checks stop at files (existence, size) and labels; the report lists the modalities that
-// were not decoded.
+// Decode checks use the modality plugins found along `plugin_paths` and the usual discovery
+// path: a manifest field named like a plugin ("image", "audio", "text") is decoded by that
+// plugin's decoder with its default options. Plugins whose decoder cannot be made are noted.
 std::map<std::string, data::DecodeFn> find_decoders(const std::vector<std::string>& plugin_paths,
+                                                    data::ManifestSchema* schema,
                                                     std::string* note) {
-  *note = "decode checks skipped: the plugin registry is not part of this build";
-  (void)plugin_paths;
-  return {};
+  std::map<std::string, data::DecodeFn> out;
+  plugin::Registry registry;
+  registry.Discover(plugin_paths);
+  for (const auto& p : registry.plugins()) {
+    auto decoder = p->MakeDecoder(nlohmann::json::object());
+    if (!decoder.ok()) {
+      *note += "plugin '" + p->name() + "': no decoder (" +
+               std::string(decoder.status().message()) + "); ";
+      continue;
+    }
+    const bool inline_value = p->info().manifest_value == plugin::ManifestValue::kInline;
+    schema->modalities[p->name()] =
+        inline_value ? data::ValueKind::kInline : data::ValueKind::kPath;
+    std::shared_ptr<const plugin::Decoder> d = *decoder;
+    out[p->name()] = [d, inline_value](const std::string& value, const data::DecodeOptions& o) {
+      return inline_value ? d->decode_bytes(value, o) : d->decode_file(value, o);
+    };
+  }
+  if (out.empty()) *note += "no modality plugin found: decode checks skipped";
+  return out;
 }
 
 // Number of classes from classes.json beside the manifest (written by data/prepare), if any.
@@ -41,7 +58,7 @@ std::optional<int64_t> classes_beside(const std::string& manifest) {
 
 void usage(std::ostream& out) {
   out << "usage: chorus data check MANIFEST... [--num-classes N] [--plugin-path DIR]...\n"
-         "                        [--threads N] [--json] [--max-problems N]\n"
+         "                        [--threads N] [--json] [--max-problems N] [--no-decode]\n"
          "  Reports bad lines, missing/empty files, labels outside [0, N) (N from --num-classes\n"
          "  or classes.json beside the manifest) and, where decoders are available, inputs that\n"
          "  do not decode. Exit status 1 when any problem is found.\n";
@@ -53,6 +70,7 @@ int run_data_check(const std::vector<std::string>& args) {
   std::vector<std::string> manifests, plugin_paths;
   std::optional<int64_t> num_classes;
   bool json = false;
+  bool decode = true;
   int threads = 2;
   int64_t max_problems = 50;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -71,6 +89,8 @@ int run_data_check(const std::vector<std::string>& args) {
       max_problems = std::stoll(value());
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--no-decode") {
+      decode = false;
     } else if (a == "--help" || a == "-h") {
       usage(std::cout);
       return 0;
@@ -88,7 +108,7 @@ int run_data_check(const std::vector<std::string>& args) {
   }
   std::string note;
   data::CheckOptions options;
-  options.decoders = find_decoders(plugin_paths, &note);
+  if (decode) options.decoders = find_decoders(plugin_paths, &options.schema, &note);
   options.threads = threads;
 
   bool all_ok = true;
