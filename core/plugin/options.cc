@@ -67,8 +67,14 @@ std::string CheckScalar(const OptionSpec& spec, OptionType type, const nlohmann:
       *out = value;
       return "";
     case OptionType::kPath: {
-      if (!value.is_string() || value.get<std::string>().empty()) {
-        return where + ": expected a file path (non-empty string), got " + got;
+      if (!value.is_string()) {
+        return where + ": expected a file path (a string), got " + got;
+      }
+      // "" means "no file" (e.g. the text plugin's tokenizer: plain bytes); it stays empty
+      // rather than resolving to the recipe's folder.
+      if (value.get<std::string>().empty()) {
+        *out = "";
+        return "";
       }
       std::filesystem::path p(value.get<std::string>());
       if (p.is_relative()) {

@@ -119,6 +119,10 @@ TEST(ValidateOptions, RejectsNonObjectsAndWrongTypes) {
   EXPECT_NE(all.find("option 'chunk': expected an integer, got \"8\""), std::string::npos) << all;
   EXPECT_NE(all.find("option 'mean': expected a list of numbers, got 0.5"), std::string::npos)
       << all;
+  // An empty path means "no file" and is kept as it is, not resolved against a folder.
+  Options resolved;
+  EXPECT_TRUE(CheckOptions(TestSchema(), {{"vocab", ""}}, "/some/dir", &resolved).empty());
+  EXPECT_EQ(resolved["vocab"], "");
   // A plugin without options refuses any option, saying so.
   auto none = ValidateOptions({}, {{"x", 1}});
   EXPECT_NE(none.status().message().find("this plugin takes no options"), std::string::npos);
