@@ -17,11 +17,21 @@ absl::StatusOr<std::shared_ptr<const data::MixedSource>> DataSetup::source(
                                           : data::ValueKind::kPath;
   }
   options.num_classes = config_.data.num_classes;
-  options.split = split;
+  // Read unfiltered, then keep this split's lines and the lines that name no split (those
+  // serve every split, so a manifest without split fields works for training and evaluation).
   std::vector<data::MixedSource::Part> parts;
   for (const auto& m : config_.data.manifests) {
     auto manifest = data::read_manifest(m.path, options);
     if (!manifest.ok()) return manifest.status();
+    std::vector<data::ManifestEntry> kept;
+    for (auto& e : manifest->entries) {
+      if (e.split.empty() || e.split == split) {
+        kept.push_back(std::move(e));
+      } else {
+        ++manifest->lines_filtered;
+      }
+    }
+    manifest->entries = std::move(kept);
     if (manifest->entries.empty()) continue;  // no line of this split
     parts.push_back({std::move(*manifest), m.weight});
   }

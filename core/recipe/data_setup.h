@@ -1,9 +1,10 @@
 // DataSetup: the recipe's manifests and modalities turned into loaders.
 //
-// Manifests are read once per split; a manifest with no line of the wanted split is left out of
-// that split's mixture (a recipe can list train.jsonl and test.jsonl together and let the
-// `split` field sort them). Each modality's codec is its plugin decoder; whether a manifest
-// value is a path or inline content comes from the plugin's ManifestValue.
+// Manifests are read once per split; lines without a "split" field serve every split, and a
+// manifest with no line of the wanted split is left out of that split's mixture (a recipe can list
+// train.jsonl and test.jsonl together and let the `split` field sort them). Each modality's codec
+// is its plugin decoder; whether a manifest value is a path or inline content comes from the
+// plugin's ManifestValue.
 #pragma once
 
 #include <map>
