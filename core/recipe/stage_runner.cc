@@ -348,8 +348,10 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
         for (const auto& [k, v] : step_loss.metrics) row[k] = v;
         std::ofstream(run.dir.file("metrics.jsonl"), std::ios::app) << row.dump() << "\n";
       }
-      const std::string line = progress.Update(global - start, loss, sps);
-      if (!line.empty()) run.log.FileOnly(line);
+      if (!options.quiet) {
+        const std::string line = progress.Update(global - start, loss, sps);
+        if (!line.empty()) run.log.FileOnly(line);
+      }
       const bool due =
           (config.checkpoint.every > 0 && global % config.checkpoint.every == 0) || global == end;
       if (due) {
