@@ -36,7 +36,7 @@ TEST(RecipeConfig, FullFixture) {
   EXPECT_EQ(c.modalities[0].name, "image");
   EXPECT_EQ(c.modalities[0].options, (nlohmann::json{{"size", 28}}));
   EXPECT_EQ(c.modalities[1].options, nlohmann::json::object());
-  EXPECT_EQ(c.modalities[2].options, (nlohmann::json{{"sample_rate", 16000}}));
+  EXPECT_EQ(c.modalities[2].options, (nlohmann::json{{"n_mels", 80}}));
   EXPECT_TRUE(r->plugins_checked);
 
   ASSERT_EQ(c.data.manifests.size(), 2u);  // full.yaml's list replaced base.yaml's

@@ -18,7 +18,7 @@ inline std::string fixture(const std::string& relative) {
 }
 
 // Plugins image, text and audio. image takes {size: int >= 1, default 32}; audio takes
-// {sample_rate: int, default 16000}; text takes no options.
+// {n_mels: int, default 80} (as the real audio plugin); text takes no options.
 class FakeCatalog : public PluginCatalog {
  public:
   std::vector<std::string> names() const override { return {"image", "text", "audio"}; }
@@ -27,7 +27,7 @@ class FakeCatalog : public PluginCatalog {
                                            nlohmann::json* resolved) const override {
     std::map<std::string, int> defaults;
     if (name == "image") defaults["size"] = 32;
-    if (name == "audio") defaults["sample_rate"] = 16000;
+    if (name == "audio") defaults["n_mels"] = 80;
     std::vector<OptionProblem> problems;
     *resolved = nlohmann::json::object();
     for (const auto& [key, value] : defaults) (*resolved)[key] = value;
