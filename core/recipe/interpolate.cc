@@ -30,7 +30,16 @@ class Interpolator {
     // Children are looked up again by path: resolving one may replace nodes elsewhere.
     std::vector<std::string> children;
     if (n->is_map()) {
-      for (const MapEntry& e : n->entries()) children.push_back(join_path(path, e.key));
+      for (const MapEntry& e : n->entries()) {
+        // Paths are dotted: an empty key or one holding '.' would name another node (an empty
+        // key under the root names the root itself), so it cannot be addressed at all.
+        if (e.key.empty() || e.key.find('.') != std::string::npos) {
+          return fail(e.value, path,
+                      "key '" + e.key + "'" + (path.empty() ? "" : " under '" + path + "'") +
+                          " cannot be used: recipe keys must be non-empty and contain no '.'");
+        }
+        children.push_back(join_path(path, e.key));
+      }
     } else if (n->is_list()) {
       for (size_t i = 0; i < n->items().size(); ++i) {
         children.push_back(join_path(path, std::to_string(i)));

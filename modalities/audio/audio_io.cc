@@ -9,8 +9,9 @@
 namespace chorus::audio {
 
 std::string sniff_sndfile_container(std::string_view b) {
+  // Inputs shorter than a magic's end (a truncated header) simply do not match it.
   auto at = [&](size_t pos, std::string_view magic) {
-    return b.substr(pos, magic.size()) == magic;
+    return pos <= b.size() && b.substr(pos, magic.size()) == magic;
   };
   if ((at(0, "RIFF") || at(0, "RF64")) && at(8, "WAVE")) return "wav";
   if (at(0, "fLaC")) return "flac";

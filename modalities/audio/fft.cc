@@ -6,6 +6,16 @@
 #include "core/tensor/error.h"
 
 namespace chorus::audio {
+namespace {
+
+// a * b written out: std::complex's operator* must handle inf/NaN per C99 Annex G, which GCC
+// does through a library call (__muldc3) per product unless -ffast-math. Inputs here are finite
+// by construction, so the plain formula is exact enough and several times cheaper.
+inline std::complex<double> mul(std::complex<double> a, std::complex<double> b) {
+  return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()};
+}
+
+}  // namespace
 
 Fft::Fft(int n) : n_(n) {
   CHORUS_CHECK(n >= 1, "Fft: size must be >= 1, got ", n);
@@ -45,9 +55,14 @@ void Fft::work(std::complex<double>* out, const std::complex<double>* in, int fs
   butterfly(begin, fstride, m, p);
 }
 
-// Combines p interleaved sub-transforms of length m into one of length p * m.
+// Combines p interleaved sub-transforms of length m into one of length p * m. Output k = u + j*m
+// (u < m, j < p) is sum_q s_q * w^(q*k*fstride) with s_q = out[u + q*m]: a pre-twiddle of s_q by
+// w^(q*u*fstride), then a p-point DFT. Radices 4 and 5 (all of Whisper's 400) have their DFT
+// written out; other radices use the generic O(p^2) loop.
 void Fft::butterfly(std::complex<double>* out, int fstride, int m, int p) const {
   if (p == 1) return;
+  if (p == 4) return butterfly4(out, fstride, m);
+  if (p == 5) return butterfly5(out, fstride, m);
   std::complex<double> scratch[64];
   std::vector<std::complex<double>> big;
   std::complex<double>* s = scratch;
@@ -63,10 +78,50 @@ void Fft::butterfly(std::complex<double>* out, int fstride, int m, int p) const 
       for (int q = 1; q < p; ++q) {
         tw += fstride * k;
         if (tw >= n_) tw %= n_;
-        acc += s[q] * twiddles_[tw];
+        acc += mul(s[q], twiddles_[tw]);
       }
       out[k] = acc;
     }
+  }
+}
+
+// The 4-point DFT needs no multiplications: w4 = -i.
+void Fft::butterfly4(std::complex<double>* out, int fstride, int m) const {
+  for (int u = 0; u < m; ++u) {
+    const std::complex<double> s0 = out[u];
+    const std::complex<double> s1 = mul(out[u + m], twiddles_[u * fstride]);
+    const std::complex<double> s2 = mul(out[u + 2 * m], twiddles_[2 * u * fstride]);
+    const std::complex<double> s3 = mul(out[u + 3 * m], twiddles_[3 * u * fstride]);
+    const std::complex<double> t0 = s0 + s2, t1 = s0 - s2, t2 = s1 + s3, t3 = s1 - s3;
+    const std::complex<double> minus_i_t3{t3.imag(), -t3.real()};
+    out[u] = t0 + t2;
+    out[u + m] = t1 + minus_i_t3;
+    out[u + 2 * m] = t0 - t2;
+    out[u + 3 * m] = t1 - minus_i_t3;
+  }
+}
+
+// The 5-point DFT through the symmetric pairs a = s1 + s4, b = s1 - s4, c = s2 + s3,
+// d = s2 - s3, with w5^j = cos(2 pi j / 5) - i sin(2 pi j / 5).
+void Fft::butterfly5(std::complex<double>* out, int fstride, int m) const {
+  const double c1 = std::cos(2 * std::numbers::pi / 5), c2 = std::cos(4 * std::numbers::pi / 5);
+  const double s1n = std::sin(2 * std::numbers::pi / 5), s2n = std::sin(4 * std::numbers::pi / 5);
+  for (int u = 0; u < m; ++u) {
+    const std::complex<double> x0 = out[u];
+    const std::complex<double> x1 = mul(out[u + m], twiddles_[u * fstride]);
+    const std::complex<double> x2 = mul(out[u + 2 * m], twiddles_[2 * u * fstride]);
+    const std::complex<double> x3 = mul(out[u + 3 * m], twiddles_[3 * u * fstride]);
+    const std::complex<double> x4 = mul(out[u + 4 * m], twiddles_[4 * u * fstride]);
+    const std::complex<double> a = x1 + x4, b = x1 - x4, c = x2 + x3, d = x2 - x3;
+    const std::complex<double> r1 = x0 + c1 * a + c2 * c, r2 = x0 + c2 * a + c1 * c;
+    const std::complex<double> j1 = s1n * b + s2n * d, j2 = s2n * b - s1n * d;
+    const std::complex<double> minus_i_j1{j1.imag(), -j1.real()};
+    const std::complex<double> minus_i_j2{j2.imag(), -j2.real()};
+    out[u] = x0 + a + c;
+    out[u + m] = r1 + minus_i_j1;
+    out[u + 4 * m] = r1 - minus_i_j1;
+    out[u + 2 * m] = r2 + minus_i_j2;
+    out[u + 3 * m] = r2 - minus_i_j2;
   }
 }
 

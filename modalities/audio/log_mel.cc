@@ -92,18 +92,17 @@ LogMelResult LogMel::compute(const float* samples, int64_t n) const {
   LogMelResult result;
   result.frames = n / kHop;
   result.values.resize(static_cast<size_t>(n_mels_) * result.frames);
-  std::vector<std::complex<double>> frame(kNFft), spectrum(kNFft);
-  std::vector<double> power(bins);
-  double global_max = -1e300;
-  for (int64_t t = 0; t < result.frames; ++t) {
-    const int64_t start = t * kHop;  // in padded coordinates
+  auto windowed = [&](int64_t t, int i) {  // sample i of frame t, windowed
+    const int64_t start = t * kHop;        // in padded coordinates
     const bool interior = start >= pad && start + kNFft - pad <= len;
-    for (int i = 0; i < kNFft; ++i) {
-      const double v = interior ? x[start - pad + i] : reflected(start + i);
-      frame[i] = {v * window_[i], 0.0};
-    }
-    fft_.forward(frame.data(), spectrum.data());
-    for (int k = 0; k < bins; ++k) power[k] = std::norm(spectrum[k]);
+    return (interior ? x[start - pad + i] : reflected(start + i)) * window_[i];
+  };
+  // Two real frames per complex FFT: z = x_t + i x_{t+1} gives X_t[k] = (Z[k] + conj Z[N-k]) / 2
+  // and X_{t+1}[k] = (Z[k] - conj Z[N-k]) / 2i, halving the transforms.
+  std::vector<std::complex<double>> frame(kNFft), spectrum(kNFft);
+  std::vector<double> power_a(bins), power_b(bins);
+  double global_max = -1e300;
+  auto project = [&](int64_t t, const std::vector<double>& power) {
     for (int m = 0; m < n_mels_; ++m) {
       const float* row = &filters_[static_cast<size_t>(m) * bins];
       double acc = 0;
@@ -112,6 +111,18 @@ LogMelResult LogMel::compute(const float* samples, int64_t n) const {
       global_max = std::max(global_max, lg);
       result.values[static_cast<size_t>(m) * result.frames + t] = static_cast<float>(lg);
     }
+  };
+  for (int64_t t = 0; t < result.frames; t += 2) {
+    const bool pair = t + 1 < result.frames;
+    for (int i = 0; i < kNFft; ++i) frame[i] = {windowed(t, i), pair ? windowed(t + 1, i) : 0.0};
+    fft_.forward(frame.data(), spectrum.data());
+    for (int k = 0; k < bins; ++k) {
+      const std::complex<double> zk = spectrum[k], zc = std::conj(spectrum[(kNFft - k) % kNFft]);
+      power_a[k] = 0.25 * std::norm(zk + zc);
+      power_b[k] = 0.25 * std::norm(zk - zc);
+    }
+    project(t, power_a);
+    if (pair) project(t + 1, power_b);
   }
   const double floor = global_max - 8.0;
   for (float& v : result.values) v = static_cast<float>((std::max<double>(v, floor) + 4.0) / 4.0);

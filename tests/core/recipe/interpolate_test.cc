@@ -97,6 +97,16 @@ TEST(Interpolate, ListOrMapInsideAStringIsAnError) {
             std::string::npos);
 }
 
+TEST(Interpolate, KeysThatAreNotAddressableAreErrorsNotRecursion) {
+  // An empty key under the root used to name the root itself and recurse until the stack
+  // overflowed (found by the recipe fuzzer); a dotted key names some other node.
+  for (const char* text : {"'': {a: 1}\n", "\"\": 2\n", "outer: {'a.b': 1}\n"}) {
+    auto r = run(text);
+    EXPECT_NE(r.errors.find("recipe keys must be non-empty and contain no '.'"), std::string::npos)
+        << text << ": " << r.errors;
+  }
+}
+
 TEST(Interpolate, UnterminatedReferenceIsAnError) {
   auto r = run("s: 'x${oops'\n");
   EXPECT_NE(r.errors.find("unterminated '${'"), std::string::npos);
