@@ -119,7 +119,10 @@ absl::Status RunDirectory::WriteCommand(
     const std::vector<std::string>& argv,
     const std::map<std::string, std::string>& plugin_versions) const {
   std::string text;
-  for (size_t i = 0; i < argv.size(); ++i) text += (i ? " " : "") + shell_quote(argv[i]);
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (i > 0) text += ' ';
+    text += shell_quote(argv[i]);
+  }
   text += "\n";
   text += std::string("engine: chorus ") + kVersion + " (git " + kGitRevision + ", " + kBuildType +
           ")\n";

@@ -69,4 +69,13 @@ for k in final:
         print(k, final[k], again.get(k))
         sys.exit(1)
 PY
+# --saved prints the run's own final metrics without recomputing; a run without eval.json fails.
+"$chorus" eval "$run_a" --saved --json >"$tmp/saved.json" || fail "chorus eval --saved"
+/usr/bin/python3 - "$run_a" "$tmp/saved.json" <<'PY' || fail "chorus eval --saved differs from eval.json"
+import json, sys
+final = json.load(open(sys.argv[1] + "/eval.json"))["final"]
+sys.exit(0 if json.load(open(sys.argv[2])) == final else 1)
+PY
+mkdir -p "$tmp/empty_run/checkpoints"
+if "$chorus" eval "$tmp/empty_run" --saved >"$tmp/saved.out" 2>&1; then fail "--saved on a run without eval.json succeeded"; fi
 echo "PASS"

@@ -1,6 +1,7 @@
 // `chorus eval RUN_OR_CHECKPOINT [--json] [overrides...]`: the evaluation metrics of a trained
 // model, recomputed from a run directory (its newest good checkpoint) or one checkpoint.
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "core/recipe/components.h"
@@ -22,20 +23,46 @@ void print_flat(const nlohmann::json& j, const std::string& prefix) {
   }
 }
 
+// The final metrics a finished run wrote, without loading a model.
+int print_saved(const std::string& run_dir, bool json) {
+  const std::string path = run_dir + "/eval.json";
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << "chorus eval: " << path << ": cannot open (has the run finished?)\n";
+    return 1;
+  }
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("final")) {
+    std::cerr << "chorus eval: " << path << ": not an eval.json with a 'final' section\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << j["final"].dump(2) << "\n";
+  } else {
+    std::cout << "metrics saved in " << path << "\n";
+    print_flat(j["final"], "");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_eval(const std::vector<std::string>& args) {
-  bool json = false;
+  bool json = false, saved = false;
   std::string target;
   std::vector<std::string> overrides;
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
-      std::cout << "usage: chorus eval RUN_DIR|CHECKPOINT_DIR [--json] [overrides...]\n"
-                   "  overrides apply to the run's resolved recipe, e.g. eval.max_samples=1000\n";
+      std::cout << "usage: chorus eval RUN_DIR|CHECKPOINT_DIR [--json] [--saved] [overrides...]\n"
+                   "  overrides apply to the run's resolved recipe, e.g. eval.max_samples=1000\n"
+                   "  --saved prints the metrics the run wrote (RUN_DIR/eval.json, 'final')\n"
+                   "          instead of recomputing them\n";
       return 0;
     }
     if (a == "--json") {
       json = true;
+    } else if (a == "--saved") {
+      saved = true;
     } else if (target.empty()) {
       target = a;
     } else {
@@ -51,6 +78,7 @@ int run_eval(const std::vector<std::string>& args) {
     std::cerr << "chorus eval: " << located.status().message() << "\n";
     return 1;
   }
+  if (saved) return print_saved(located->run_dir, json);
   recipe::LoadOptions load;
   load.plugins = recipe::registry_catalog_factory();
   load.overrides = overrides;
