@@ -142,7 +142,8 @@ struct TaskConfig {
 
 struct EvalConfig {
   std::string split = "test";
-  int64_t max_samples = 0;  // 0: all
+  int64_t max_samples = 0;        // 0: all
+  int64_t stage_max_samples = 0;  // after stages but the last; 0: max_samples
   struct ZeroShot {
     std::string classes;  // resolved: eval.zero_shot.classes or data.classes
     std::string modality = "image";

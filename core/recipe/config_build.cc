@@ -117,6 +117,7 @@ EvalConfig eval(const Node& n, const DataConfig& data, const std::vector<StageCo
   EvalConfig e;
   e.split = str(n, "split");
   e.max_samples = i64(n, "max_samples");
+  e.stage_max_samples = i64(n, "stage_max_samples");
   if (const Node* z = n.find("zero_shot")) {
     e.zero_shot = EvalConfig::ZeroShot{has(*z, "classes") ? str(*z, "classes") : data.classes,
                                        str(*z, "modality")};

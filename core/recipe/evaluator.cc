@@ -108,6 +108,8 @@ absl::StatusOr<SplitEmbeddings> Evaluator::embed_split(const std::string& split,
     if (!next->has_value()) break;
     const data::LoadedBatch& b = **next;
     const int64_t* labels = b.labels.data<int64_t>();
+    // The last batch may run past max_samples: only its first `take` lines count.
+    const int64_t take = max_samples > 0 ? std::min(b.size, max_samples - offset) : b.size;
     for (const auto& [m, mb] : b.modalities) {
       if (!model_.has(m)) continue;
       auto z = model_.embed(m, mb.batch);
@@ -115,14 +117,19 @@ absl::StatusOr<SplitEmbeddings> Evaluator::embed_split(const std::string& split,
         status = z.status();
         break;
       }
-      chunks[m].push_back(align::l2_normalize(*z));
-      for (int64_t r : mb.rows) {
-        out.sample[m].push_back(offset + r);
-        out.labels[m].push_back(labels[r]);
+      // mb.rows are the batch lines holding this modality, ascending: keep those before `take`.
+      int64_t kept = 0;
+      while (kept < static_cast<int64_t>(mb.rows.size()) && mb.rows[kept] < take) ++kept;
+      if (kept == 0) continue;
+      const Tensor zk = kept == z->size(0) ? *z : z->narrow(0, 0, kept);
+      chunks[m].push_back(align::l2_normalize(zk));
+      for (int64_t i = 0; i < kept; ++i) {
+        out.sample[m].push_back(offset + mb.rows[i]);
+        out.labels[m].push_back(labels[mb.rows[i]]);
       }
     }
     if (!status.ok()) break;
-    offset += b.size;
+    offset += take;
   }
   model_.train(was_training);
   if (!status.ok()) return status;
@@ -132,9 +139,9 @@ absl::StatusOr<SplitEmbeddings> Evaluator::embed_split(const std::string& split,
 }
 
 absl::StatusOr<EvalResult> Evaluator::run(const std::vector<ModalityPair>& trained_pairs,
-                                          int points_per_modality) {
+                                          int points_per_modality, int64_t max_samples) {
   const EvalConfig& ec = config_.eval;
-  auto emb = embed_split(ec.split, ec.max_samples);
+  auto emb = embed_split(ec.split, max_samples > 0 ? max_samples : ec.max_samples);
   if (!emb.ok()) return emb.status();
   autograd::NoGradGuard no_grad;
   EvalResult result;

@@ -47,8 +47,10 @@ class Evaluator {
 
   // Every metric the recipe's eval section asks for. `trained_pairs` are the pairs any stage
   // trained (emergent pairs default to the modality pairs not among them).
+  // `max_samples` > 0 overrides the recipe's eval.max_samples (the stage runner passes
+  // eval.stage_max_samples for the evaluations between stages).
   absl::StatusOr<EvalResult> run(const std::vector<ModalityPair>& trained_pairs,
-                                 int points_per_modality = 200);
+                                 int points_per_modality = 200, int64_t max_samples = 0);
 
  private:
   AlignModel& model_;

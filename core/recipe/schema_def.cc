@@ -218,6 +218,11 @@ Field build_schema() {
                Int("max_samples", "Evaluate on at most this many samples; 0: all.")
                    .at_least(0)
                    .def("0"),
+               Int("stage_max_samples",
+                   "Samples for the evaluations after each stage but the last (a quicker look "
+                   "during training); 0: max_samples.")
+                   .at_least(0)
+                   .def("0"),
                Struct("zero_shot", "Zero-shot classification with class prompts.",
                       {Path("classes", "Class names and prompts; default: data.classes.").exists(),
                        Str("modality", "Modality classified through text prompts.").def("image")}),

@@ -373,7 +373,9 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
     }
     progress.Finish();
     // Evaluation at the stage's end.
-    auto result = evaluator.run(trained);
+    const bool last = si + 1 == config.stages.size();
+    auto result = evaluator.run(trained, /*points_per_modality=*/200,
+                                last ? 0 : config.eval.stage_max_samples);
     if (!result.ok())
       return context(result.status(), "evaluation after stage '" + stage.name + "'");
     run.eval["stages"][stage.name] = result->metrics;

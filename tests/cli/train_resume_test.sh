@@ -57,6 +57,12 @@ for key in ("zero_shot", "retrieval", "emergent", "clustering"):
     if key not in a:
         print("eval.json final lacks", key)
         sys.exit(1)
+# eval.stage_max_samples (32) applies between stages, eval.max_samples (64) at the end.
+stages = json.load(open(sys.argv[1] + "/eval.json"))["stages"]
+counts = [stages[s]["samples"] for s in ("instance", "cluster", "semantic")]
+if counts != [32, 32, 64] or a["samples"] != 64:
+    print("evaluated samples per stage", counts, "final", a["samples"])
+    sys.exit(1)
 PY
 
 "$chorus" eval "$run_a" --json >"$tmp/eval.json" || fail "chorus eval"
