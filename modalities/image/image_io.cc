@@ -2,6 +2,7 @@
 
 #include <stb/stb_image.h>
 
+#include <cctype>
 #include <cstring>
 #include <memory>
 
@@ -33,6 +34,73 @@ int64_t le32s(const unsigned char* p) {
   return static_cast<int32_t>(le16(p) | (le16(p + 2) << 16));
 }
 
+// A binary PNM header (P5/P6): magic, then width, height and maxval as decimal numbers
+// separated by whitespace and '#' comments, the way stb_image reads them. stb accumulates each
+// number in an int without an overflow check (signed overflow, found by the image fuzzer), so
+// numbers are read here first and anything over 9 digits is refused before stb sees it.
+struct PnmHeader {
+  int64_t width = 0, height = 0, maxval = 0;
+  size_t data_offset = 0;  // first pixel byte: one whitespace byte after maxval
+  std::string problem;     // empty when the three numbers were read
+};
+
+PnmHeader read_pnm_header(std::string_view b) {
+  PnmHeader out;
+  size_t i = 2;
+  int64_t* fields[3] = {&out.width, &out.height, &out.maxval};
+  const char* names[3] = {"width", "height", "maxval"};
+  for (int f = 0; f < 3; ++f) {
+    while (i < b.size() && (std::isspace(static_cast<unsigned char>(b[i])) || b[i] == '#')) {
+      if (b[i] == '#') {
+        while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+      } else {
+        ++i;
+      }
+    }
+    const size_t start = i;
+    int64_t v = 0;
+    while (i < b.size() && b[i] >= '0' && b[i] <= '9') {
+      if (i - start >= 9) {
+        out.problem = absl::StrCat("pnm header ", names[f], " has more than 9 digits");
+        return out;
+      }
+      v = v * 10 + (b[i++] - '0');
+    }
+    if (i == start) {
+      out.problem = absl::StrCat("corrupt or truncated pnm header (no ", names[f], ")");
+      return out;
+    }
+    *fields[f] = v;
+  }
+  // 16-bit PNM (maxval > 255) is refused: stb_image 2.27 reads past its buffer converting it
+  // to 8 bits (heap overflow found by the image fuzzer).
+  if (out.maxval < 1 || out.maxval > 255) {
+    out.problem = absl::StrCat("pnm header maxval ", out.maxval,
+                               ": only 8-bit PNM (maxval 1..255) is supported");
+  }
+  out.data_offset = i + 1;
+  return out;
+}
+
+// stb_image grows its compressed-data buffer to what each IDAT chunk declares before reading
+// it, so a 200-byte PNG declaring a 1 GiB chunk makes it allocate 2 GiB (found by the image
+// fuzzer). Chunks are walked here first: each one's declared length must fit in the file.
+std::string check_png_chunks(std::string_view b) {
+  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
+  size_t i = 8;  // after the signature
+  while (i + 8 <= b.size()) {
+    const uint64_t length = be32(p + i);
+    const std::string type(b.substr(i + 4, 4));
+    if (length > b.size() - i - 8) {
+      return absl::StrCat("truncated png: chunk '", type, "' at byte ", i, " declares ", length,
+                          " bytes, ", b.size() - i - 8, " remain");
+    }
+    if (type == "IEND") break;
+    i += 12 + length;  // length, type, data, CRC
+  }
+  return "";
+}
+
 // Width and height as the header states them, read here rather than through stbi_info: stb
 // refuses headers whose pixel count it could not allocate ("too large"), which would report a
 // 60000x60000 PNG as corrupt instead of naming its size. False when the header is too short.
@@ -42,6 +110,12 @@ bool header_dimensions(std::string_view b, const std::string& format, int64_t* w
     *w = be32(p + 16);
     *h = be32(p + 20);
     return true;
+  }
+  if (format == "pnm") {  // decode_image has refused headers read_pnm_header flags
+    const PnmHeader pnm = read_pnm_header(b);
+    *w = pnm.width;
+    *h = pnm.height;
+    return pnm.problem.empty();
   }
   if (format == "gif" && b.size() >= 10) {
     *w = le16(p + 6);
@@ -90,6 +164,27 @@ absl::StatusOr<RgbImage> decode_image(std::string_view bytes, const ImageLimits&
   if (format == "jpeg") {
     if (std::string problem = check_jpeg_huffman_tables(bytes); !problem.empty()) {
       return absl::InvalidArgumentError(problem);
+    }
+  }
+  if (format == "png") {
+    if (std::string problem = check_png_chunks(bytes); !problem.empty()) {
+      return absl::InvalidArgumentError(problem);
+    }
+  }
+  if (format == "pnm") {
+    const PnmHeader pnm = read_pnm_header(bytes);
+    if (!pnm.problem.empty()) return absl::InvalidArgumentError(pnm.problem);
+    // stb fills a short pixel section with whatever memory follows instead of failing.
+    const int64_t channels = bytes[1] == '6' ? 3 : 1;  // P6 colour, P5 grey; 8 bits each
+    const int64_t have = static_cast<int64_t>(bytes.size()) - static_cast<int64_t>(pnm.data_offset);
+    // Sizes are only compared once the header passed the pixel limits below (no overflow: each
+    // side has at most 9 digits).
+    const int64_t need = pnm.width * pnm.height * channels;
+    if (pnm.width > 0 && pnm.height > 0 && pnm.width <= limits.max_dimension &&
+        pnm.height <= limits.max_dimension && pnm.width * pnm.height <= limits.max_pixels &&
+        have < need) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("truncated pnm: ", std::max<int64_t>(have, 0), " pixel bytes of ", need));
     }
   }
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());

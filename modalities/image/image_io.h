@@ -29,9 +29,13 @@ struct ImageLimits {
 // The format named by the first bytes ("png", ...), or "" when none of the supported ones.
 std::string sniff_image_format(std::string_view bytes);
 
-// Decodes PNG, JPEG, BMP, GIF (first frame) or PNM. Grey is replicated into R, G and B; alpha is
-// dropped (not composited). Errors are InvalidArgument with a message naming the problem (the
-// caller prefixes the file name).
+// Decodes PNG, JPEG, BMP, GIF (first frame) or binary 8-bit PNM (P5/P6) with Debian's
+// stb_image 2.27. Grey is replicated into R, G and B; alpha is dropped (not composited). Errors
+// are InvalidArgument with a message naming the problem (the caller prefixes the file name).
+// Before stb sees a file, its header is read here and refused when stb would misbehave on it:
+// sizes over the limits, JPEG Huffman tables that overflow stb's arrays, PNG chunks longer
+// than the file (stb would allocate what they declare), PNM numbers over 9 digits (int
+// overflow), 16-bit PNM (a buffer over-read in stb's conversion) and short PNM pixel data.
 absl::StatusOr<RgbImage> decode_image(std::string_view bytes, const ImageLimits& limits);
 
 }  // namespace chorus::image
