@@ -1,7 +1,8 @@
 // A pre-check for a bug in Debian's stb_image 2.27: a JPEG Huffman table (DHT) whose 16 code
 // counts sum to more than 256 makes stbi__build_huffman write past its 257-entry size array
-// (found by tools/fuzz/image_fuzz; stb 2.28 added the check upstream). We refuse such files
-// before stb sees them.
+// (found by tools/fuzz/image_fuzz; stb 2.28 added the check upstream), and over-subscribed code
+// lengths (more codes of a length than its bits can hold) make its decoder index past the
+// 256-symbol tables. We refuse such files before stb sees them.
 #pragma once
 
 #include <string>

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "modalities/image/decoder.h"
+#include "modalities/image/jpeg_guard.h"
 #include "nlohmann/json.hpp"
 
 namespace chorus::image {
@@ -111,6 +112,35 @@ TEST(ImageIo, PnmHeaderWithCommentsDecodes) {
       << short_pgm.status();
 }
 
+// jpeg_guard on hand-made segments: SOI, one DHT (class/id byte, 16 counts, symbols), optionally
+// an SOS using the tables.
+std::string dht_jpeg(const std::vector<int>& counts_by_length, const std::string& sos = "") {
+  std::string table(1, '\x00');  // DC table 0
+  int n = 0;
+  for (int i = 0; i < 16; ++i) {
+    const int c = i < static_cast<int>(counts_by_length.size()) ? counts_by_length[i] : 0;
+    table += static_cast<char>(c);
+    n += c;
+  }
+  for (int i = 0; i < n; ++i) table += static_cast<char>(i);
+  const int length = static_cast<int>(table.size()) + 2;
+  return std::string("\xFF\xD8\xFF\xC4", 4) + static_cast<char>(length >> 8) +
+         static_cast<char>(length & 255) + table + sos;
+}
+
+TEST(JpegGuard, RefusesTablesStbWouldMisuse) {
+  EXPECT_EQ(check_jpeg_huffman_tables(dht_jpeg({1, 2})), "");  // codes 0, 10, 11
+  // Three codes of length 1 cannot exist (only 0 and 1).
+  EXPECT_NE(check_jpeg_huffman_tables(dht_jpeg({3})).find("more codes of up to 1 bits"),
+            std::string::npos);
+  // 1 code of 1 bit uses "0"; 3 codes of 2 bits need 10, 11 and a third: over-subscribed.
+  EXPECT_NE(check_jpeg_huffman_tables(dht_jpeg({1, 3})).find("up to 2 bits"), std::string::npos);
+  // A baseline scan of one component with DC table 0 (defined) and AC table 0 (not defined).
+  const std::string sos("\xFF\xDA\x00\x08\x01\x01\x00\x00\x3F\x00", 10);
+  EXPECT_NE(check_jpeg_huffman_tables(dht_jpeg({1, 2}, sos)).find("AC Huffman table 0"),
+            std::string::npos);
+}
+
 // Every hostile file: an error (never a crash) whose message names the file and the problem.
 TEST(ImageIo, HostileFilesAreRejectedWithClearMessages) {
   auto decoder = make_image_decoder(nlohmann::json::object());
@@ -125,6 +155,9 @@ TEST(ImageIo, HostileFilesAreRejectedWithClearMessages) {
       // Found by image_fuzz: overflows stb_image 2.27's Huffman table (see jpeg_guard.h).
       {"bad_huffman.jpg", "Huffman table declares"},
       {"bad_huffman_header.jpg", "Huffman table declares"},  // overflowed inside stbi_info
+      // Found by image_fuzz: a scan using a table no DHT defined (stb reads garbage offsets).
+      {"jpeg_undefined_huffman.jpg",
+       "a scan uses AC Huffman table 1, which no DHT segment defined"},
       {"does_not_exist.png", "cannot open file"},
       // Found by image_fuzz: stb_image reads PNM numbers into an int without overflow checks.
       {"pnm_overflow_width.pgm", "pnm header width has more than 9 digits"},
