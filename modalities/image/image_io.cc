@@ -111,12 +111,6 @@ bool header_dimensions(std::string_view b, const std::string& format, int64_t* w
     *h = be32(p + 20);
     return true;
   }
-  if (format == "pnm") {  // decode_image has refused headers read_pnm_header flags
-    const PnmHeader pnm = read_pnm_header(b);
-    *w = pnm.width;
-    *h = pnm.height;
-    return pnm.problem.empty();
-  }
   if (format == "gif" && b.size() >= 10) {
     *w = le16(p + 6);
     *h = le16(p + 8);
@@ -171,29 +165,18 @@ absl::StatusOr<RgbImage> decode_image(std::string_view bytes, const ImageLimits&
       return absl::InvalidArgumentError(problem);
     }
   }
+  PnmHeader pnm;
   if (format == "pnm") {
-    const PnmHeader pnm = read_pnm_header(bytes);
+    pnm = read_pnm_header(bytes);
     if (!pnm.problem.empty()) return absl::InvalidArgumentError(pnm.problem);
-    // stb fills a short pixel section with whatever memory follows instead of failing.
-    const int64_t channels = bytes[1] == '6' ? 3 : 1;  // P6 colour, P5 grey; 8 bits each
-    const int64_t have = static_cast<int64_t>(bytes.size()) - static_cast<int64_t>(pnm.data_offset);
-    // Sizes are only compared once the header passed the pixel limits below (no overflow: each
-    // side has at most 9 digits).
-    const int64_t need = pnm.width * pnm.height * channels;
-    if (pnm.width > 0 && pnm.height > 0 && pnm.width <= limits.max_dimension &&
-        pnm.height <= limits.max_dimension && pnm.width * pnm.height <= limits.max_pixels &&
-        have < need) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("truncated pnm: ", std::max<int64_t>(have, 0), " pixel bytes of ", need));
-    }
   }
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
 
   // Header only: refuse empty and oversized images before allocating their pixels.
-  int64_t hw = 0, hh = 0;
+  int64_t hw = pnm.width, hh = pnm.height;
   int w = 0, h = 0, comp = 0;
-  const bool stated = header_dimensions(bytes, format, &hw, &hh);
+  const bool stated = format == "pnm" || header_dimensions(bytes, format, &hw, &hh);
   if (!stated) {
     // stbi_info tries every format in turn, so its failure reason names the last one tried,
     // not this file's: leave it out.
@@ -211,6 +194,14 @@ absl::StatusOr<RgbImage> decode_image(std::string_view bytes, const ImageLimits&
     return absl::InvalidArgumentError(absl::StrCat(
         format, " header claims ", hw, "x", hh, " pixels, over the limit of ", limits.max_dimension,
         " per side and ", limits.max_pixels, " in total (options max_dimension, max_pixels)"));
+  }
+  if (format == "pnm") {  // stb fills a short pixel section with whatever memory follows
+    const int64_t need = hw * hh * (bytes[1] == '6' ? 3 : 1);  // P6 RGB, P5 grey; 8-bit
+    const int64_t have = static_cast<int64_t>(bytes.size()) - static_cast<int64_t>(pnm.data_offset);
+    if (have < need) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("truncated pnm: ", std::max<int64_t>(have, 0), " pixel bytes of ", need));
+    }
   }
   if (stated && !stbi_info_from_memory(data, len, &w, &h, &comp)) {
     return absl::InvalidArgumentError(absl::StrCat("corrupt or truncated ", format, " header"));
