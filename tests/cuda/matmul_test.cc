@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include "core/ops/fp8_matmul.h"
@@ -80,7 +81,12 @@ TEST(CudaParity, Fp8Matmul) {
       const Tensor cpu = fp8_matmul(a, b, sa, sb, out);
       const Tensor gpu_result =
           fp8_matmul(on(a, gpu()), on(b, gpu()), on(sa, gpu()), on(sb, gpu()), out);
-      EXPECT_TRUE(Match("fp8_matmul", out, cpu, gpu_result));
+      // Hopper's FP8 tensor cores accumulate with fewer mantissa bits than f32 (about 14
+      // retained bits by DeepSeek-V3's report, §3.3.2): an f32 output lands near NMSE 1e-8
+      // against the exact CPU sum (seen: 7.8e-9 and 1.1e-8), so 1e-6 (relative RMS error
+      // 1e-3) bounds it; bf16 and f16 outputs keep their own, looser, thresholds.
+      const double limit = std::max(threshold(out), 1e-6);
+      EXPECT_TRUE(Match("fp8_matmul", out, cpu, gpu_result, /*grad=*/false, limit));
     }
   }
 }

@@ -111,7 +111,7 @@ double threshold(DType dtype, bool grad) {
 }
 
 ::testing::AssertionResult Match(const std::string& op, DType dtype, const Tensor& cpu,
-                                 const Tensor& gpu_result, bool grad) {
+                                 const Tensor& gpu_result, bool grad, double limit_override) {
   const std::string what = op + (grad ? " grad" : "") + " " + dtype_name(dtype);
   if (!cpu.defined() || !gpu_result.defined()) {
     record(op, dtype, cpu.defined() == gpu_result.defined(), 0);
@@ -144,7 +144,9 @@ double threshold(DType dtype, bool grad) {
   const double nmse = den > 0 ? num / den : num;
   // The result's own precision decides (an f32 parameter updated from an f64 gradient is
   // judged as f32); non-floating results fall back to the case's dtype.
-  const double limit = threshold(is_floating(cpu.dtype()) ? cpu.dtype() : dtype, grad);
+  const double limit = limit_override > 0
+                           ? limit_override
+                           : threshold(is_floating(cpu.dtype()) ? cpu.dtype() : dtype, grad);
   const bool ok = nmse <= limit;
   record(op, dtype, ok, nmse);
   if (ok) return ::testing::AssertionSuccess();

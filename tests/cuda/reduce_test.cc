@@ -19,8 +19,19 @@ TEST(CudaParity, Reductions) {
   CHORUS_REQUIRE_GPU();
   // (shape, dims): whole tensor, last dim, a middle dim, several dims, odd and empty sizes.
   const std::vector<std::pair<Shape, std::vector<int64_t>>> cases = {
-      {{7}, {}},         {{33, 65}, {1}},  {{33, 65}, {0}},  {{4, 5, 6}, {0, 2}}, {{3, 0, 4}, {2}},
-      {{2, 4099}, {-1}}, {{1000, 3}, {1}}, {{5, 6, 7}, {1}}, {{64, 8192}, {1}}};
+      {{7}, {}},
+      {{33, 65}, {1}},
+      {{33, 65}, {0}},
+      {{4, 5, 6}, {0, 2}},
+      {{3, 0, 4}, {2}},
+      {{2, 4099}, {-1}},
+      {{1000, 3}, {1}},
+      {{5, 6, 7}, {1}},
+      {{64, 8192}, {1}},
+      // Few long rows: each row is cut into pieces reduced by separate blocks and combined.
+      {{257, 1031}, {}},
+      {{3, 100003}, {1}},
+      {{40000, 3}, {0}}};
   uint64_t seed = 1;
   for (DType dt : kFloatTypes) {
     for (const auto& [shape, dims] : cases) {
@@ -61,6 +72,37 @@ TEST(CudaParity, Reductions) {
   // sum_to: the gradient of a broadcast.
   const Tensor g = rand({4, 3, 5}, DType::kF32, 9);
   EXPECT_TRUE(Match("sum_to", DType::kF32, sum_to(g, {3, 1}), sum_to(on(g, gpu()), {3, 1})));
+}
+
+// The split path's combine step with special values: a piece that is all -inf (logsumexp must
+// skip it), +inf, and a NaN (every reduction propagates it, wherever its piece is).
+TEST(CudaParity, LongRowReductionsWithSpecialValues) {
+  CHORUS_REQUIRE_GPU();
+  const int64_t n = 200003;
+  for (int variant = 0; variant < 3; ++variant) {
+    Tensor x = rand({2, n}, DType::kF32, 70 + variant, -3.0, 3.0);
+    float* p = static_cast<float*>(x.raw_data());
+    if (variant == 0) {
+      for (int64_t j = 0; j < 50000; ++j) p[j] = -std::numeric_limits<float>::infinity();
+    } else if (variant == 1) {
+      p[n + 123457] = std::numeric_limits<float>::infinity();
+    } else {
+      p[150001] = std::numeric_limits<float>::quiet_NaN();
+    }
+    const std::vector<int64_t> dims = {1};
+    for (const char* op : {"sum", "logsumexp", "norm_inf", "norm2", "var"}) {
+      const std::string name = std::string("long_row_") + op;
+      auto fn = [&](const Tensor& t) {
+        const std::string o = op;
+        if (o == "sum") return sum(t, dims);
+        if (o == "logsumexp") return logsumexp(t, dims);
+        if (o == "norm_inf") return norm(t, std::numeric_limits<double>::infinity(), dims);
+        if (o == "norm2") return norm(t, 2.0, dims);
+        return var(t, dims);
+      };
+      EXPECT_TRUE(Match(name, DType::kF32, fn(x), fn(on(x, gpu())))) << name << " " << variant;
+    }
+  }
 }
 
 TEST(CudaParity, ScansAndSorts) {

@@ -25,6 +25,15 @@ inline unsigned grid_for(int64_t n, int block = kBlock) {
 __device__ __forceinline__ int64_t strided_offset(const Geometry& geo, const int64_t* strides,
                                                   int64_t i) {
   int64_t off = 0;
+  if (geo.numel <= 0x7fffffff) {  // 32-bit division is several times cheaper than 64-bit
+    uint32_t k = static_cast<uint32_t>(i);
+    for (int d = geo.ndim - 1; d >= 0; --d) {
+      const uint32_t s = static_cast<uint32_t>(geo.sizes[d]);
+      off += static_cast<int64_t>(k % s) * strides[d];
+      k /= s;
+    }
+    return off;
+  }
   for (int d = geo.ndim - 1; d >= 0; --d) {
     const int64_t s = geo.sizes[d];
     off += (i % s) * strides[d];
@@ -220,10 +229,15 @@ __device__ __forceinline__ A warp_sum(A v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
 }
+// NaN wins, as on the CPU (fmax would drop it: norm(x, inf) of a row holding a NaN came out
+// finite on the H200).
 template <class A>
 __device__ __forceinline__ A warp_max(A v) {
 #pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v = fmax(v, __shfl_xor_sync(0xffffffffu, v, o));
+  for (int o = 16; o > 0; o >>= 1) {
+    const A other = __shfl_xor_sync(0xffffffffu, v, o);
+    v = (other != other || other > v) ? other : v;
+  }
   return v;
 }
 // Every thread gets the block's sum. `scratch` holds 32 values; syncs internally.

@@ -6,7 +6,8 @@ namespace chorus::cuda {
 namespace {
 
 template <class T>
-__global__ void copy_same(Geometry geo, Operand dst, Operand src) {
+__global__ void copy_same(const __grid_constant__ Geometry geo, const __grid_constant__ Operand dst,
+                          const __grid_constant__ Operand src) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
     static_cast<T*>(dst.data)[operand_offset(geo, dst, i)] =
@@ -14,7 +15,9 @@ __global__ void copy_same(Geometry geo, Operand dst, Operand src) {
   }
 }
 
-__global__ void copy_convert(Geometry geo, Operand dst, DType dd, Operand src, DType sd) {
+__global__ void copy_convert(const __grid_constant__ Geometry geo,
+                             const __grid_constant__ Operand dst, DType dd,
+                             const __grid_constant__ Operand src, DType sd) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
     store_any(dst.data, operand_offset(geo, dst, i), dd,
@@ -38,7 +41,8 @@ __device__ int64_t load_int(const void* p, int64_t i, DType d) {
       return static_cast<const int64_t*>(p)[i];
   }
 }
-__global__ void copy_int(Geometry geo, Operand dst, DType dd, Operand src, DType sd) {
+__global__ void copy_int(const __grid_constant__ Geometry geo, const __grid_constant__ Operand dst,
+                         DType dd, const __grid_constant__ Operand src, DType sd) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t v = load_int(src.data, operand_offset(geo, src, i), sd);
@@ -83,7 +87,8 @@ __global__ void bf16_to_f32(const uint2* __restrict__ src, float4* __restrict__ 
 }
 
 template <class T>
-__global__ void fill_kernel(Geometry geo, Operand dst, T value) {
+__global__ void fill_kernel(const __grid_constant__ Geometry geo,
+                            const __grid_constant__ Operand dst, T value) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
     static_cast<T*>(dst.data)[operand_offset(geo, dst, i)] = value;

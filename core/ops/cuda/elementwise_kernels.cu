@@ -66,7 +66,10 @@ __device__ __forceinline__ bool compare(int op, double x, double y) {
 }
 
 template <class T>
-__global__ void binary_kernel(int op, Geometry geo, Operand out, Operand a, Operand b) {
+__global__ void binary_kernel(int op, const __grid_constant__ Geometry geo,
+                              const __grid_constant__ Operand out,
+                              const __grid_constant__ Operand a,
+                              const __grid_constant__ Operand b) {
   const T* pa = static_cast<const T*>(a.data);
   const T* pb = static_cast<const T*>(b.data);
   const bool cmp = op >= kBinEq;
@@ -123,7 +126,9 @@ __device__ __forceinline__ T unary_value(int op, T v, T lo, T hi) {
 }
 
 template <class T>
-__global__ void unary_kernel(int op, Geometry geo, Operand out, Operand x, T lo, T hi) {
+__global__ void unary_kernel(int op, const __grid_constant__ Geometry geo,
+                             const __grid_constant__ Operand out, const __grid_constant__ Operand x,
+                             T lo, T hi) {
   const T* px = static_cast<const T*>(x.data);
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -138,7 +143,9 @@ __global__ void unary_kernel(int op, Geometry geo, Operand out, Operand x, T lo,
 }
 
 template <class T>
-__global__ void where_kernel(Geometry geo, Operand out, Operand c, Operand a, Operand b) {
+__global__ void where_kernel(const __grid_constant__ Geometry geo,
+                             const __grid_constant__ Operand out, const __grid_constant__ Operand c,
+                             const __grid_constant__ Operand a, const __grid_constant__ Operand b) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
     const bool take_a = static_cast<const uint8_t*>(c.data)[operand_offset(geo, c, i)] != 0;

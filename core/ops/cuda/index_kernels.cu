@@ -81,8 +81,10 @@ __global__ void embedding_backward(T* gw, const T* g, const int64_t* idx, int64_
 }
 
 template <class W>
-__global__ void gather_kernel(Geometry geo, Operand out, Operand index, Operand x,
-                              int64_t dim_stride) {
+__global__ void gather_kernel(const __grid_constant__ Geometry geo,
+                              const __grid_constant__ Operand out,
+                              const __grid_constant__ Operand index,
+                              const __grid_constant__ Operand x, int64_t dim_stride) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t k = static_cast<const int64_t*>(index.data)[operand_offset(geo, index, i)];
@@ -99,8 +101,10 @@ __device__ __forceinline__ void atomic_add(int64_t* p, int64_t v) {
 }
 
 template <class T>
-__global__ void scatter_add_kernel(Geometry geo, Operand out, Operand index, Operand src,
-                                   int64_t dim_stride) {
+__global__ void scatter_add_kernel(const __grid_constant__ Geometry geo,
+                                   const __grid_constant__ Operand out,
+                                   const __grid_constant__ Operand index,
+                                   const __grid_constant__ Operand src, int64_t dim_stride) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < geo.numel;
        i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t k = static_cast<const int64_t*>(index.data)[operand_offset(geo, index, i)];

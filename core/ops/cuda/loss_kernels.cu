@@ -24,8 +24,9 @@ __device__ __forceinline__ void online_add(A v, A& m, A& s) {
 }
 
 template <class T>
-__global__ void ce_forward(Acc<T>* loss, Acc<T>* lse, const T* x, const int64_t* targets, int64_t n,
-                           int64_t c, int64_t ignore, Acc<T> eps, bool vec) {
+__global__ void __launch_bounds__(1024)
+    ce_forward(Acc<T>* loss, Acc<T>* lse, const T* x, const int64_t* targets, int64_t n, int64_t c,
+               int64_t ignore, Acc<T> eps, bool vec) {
   using A = Acc<T>;
   using V = Vec16<T>;
   __shared__ A scratch[32];
@@ -67,9 +68,10 @@ __global__ void ce_forward(Acc<T>* loss, Acc<T>* lse, const T* x, const int64_t*
 }
 
 template <class T>
-__global__ void ce_backward(T* gx, const Acc<T>* grad, bool per_row, Acc<T> factor, const T* x,
-                            const int64_t* targets, const Acc<T>* lse, int64_t n, int64_t c,
-                            int64_t ignore, Acc<T> eps, bool vec) {
+__global__ void __launch_bounds__(1024)
+    ce_backward(T* gx, const Acc<T>* grad, bool per_row, Acc<T> factor, const T* x,
+                const int64_t* targets, const Acc<T>* lse, int64_t n, int64_t c, int64_t ignore,
+                Acc<T> eps, bool vec) {
   using A = Acc<T>;
   using V = Vec16<T>;
   for (int64_t r = blockIdx.x; r < n; r += gridDim.x) {

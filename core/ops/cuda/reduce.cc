@@ -17,8 +17,17 @@ bool is_f64(const Tensor& t) { return t.dtype() == DType::kF64; }
 void row_reduce(const char* op, int kind, const Tensor& out, const Tensor& rows, double param) {
   const int d = device_index(rows, op);
   DeviceGuard guard(d);
-  launch_row_reduce(kind, is_f64(rows), rows.raw_data(), out.raw_data(), rows.shape()[0],
-                    rows.shape()[1], param, current_stream(d));
+  const int64_t outer = rows.shape()[0], inner = rows.shape()[1];
+  if (const int chunks = row_reduce_chunks(outer, inner); chunks > 1) {
+    // Scratch from the caching allocator; freed (back to the cache) after the launches are
+    // queued on the same stream, which is safe for the stream-ordered cache.
+    const Tensor partial = Tensor::empty({outer * chunks * 2}, DType::kF64, rows.device());
+    launch_row_reduce_split(kind, is_f64(rows), rows.raw_data(), out.raw_data(), outer, inner,
+                            param, chunks, partial.raw_data(), current_stream(d));
+  } else {
+    launch_row_reduce(kind, is_f64(rows), rows.raw_data(), out.raw_data(), outer, inner, param,
+                      current_stream(d));
+  }
   check_launch(op, describe(op, {&out, &rows}));
 }
 

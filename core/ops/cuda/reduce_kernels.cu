@@ -81,6 +81,112 @@ __global__ void row_reduce_kernel(int kind, const T* x, T* out, int64_t outer, i
   }
 }
 
+// Split rows: when there are few long rows (a sum over a whole tensor, a gradient reduced to a
+// scalar), one block per row leaves most of the GPU idle (a 2^26-element sum took 48 ms on the
+// H200). Each row is then cut into `chunks` pieces; one block per piece writes a partial pair
+// (double2), and one thread per row combines its pieces in order, so the result does not depend
+// on scheduling. Pairs per kind:
+//   sum         (Σx, -)            norm p finite  (Σ|x|^p, -)     norm p = ±inf (max or min |x|, -)
+//   logsumexp   (m, Σexp(x - m))   var            (chunk mean, Σ(x - chunk mean)²), merged with
+//                                                  Chan et al.'s pairwise update.
+template <class T>
+__global__ void row_reduce_partial(int kind, const T* x, double2* partial, int64_t inner,
+                                   int64_t chunk_len, int chunks, double param) {
+  __shared__ double scratch[32];
+  const int64_t r = blockIdx.x / chunks;
+  const int c = static_cast<int>(blockIdx.x % chunks);
+  const int64_t begin = c * chunk_len;
+  const int64_t n = begin >= inner ? 0 : (inner - begin < chunk_len ? inner - begin : chunk_len);
+  const T* piece = x + r * inner + begin;
+  double2 out = make_double2(0.0, 0.0);
+  if (kind == kRowSum) {
+    out.x = row_sum(piece, n, 0.0, false, scratch);
+  } else if (kind == kRowVar) {
+    const double mean = n > 0 ? row_sum(piece, n, 0.0, false, scratch) / n : 0.0;
+    __syncthreads();
+    out = make_double2(mean, row_sum(piece, n, mean, true, scratch));
+  } else if (kind == kRowLogSumExp) {
+    double m = -INFINITY;
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+      m = nan_max(static_cast<double>(piece[j]), m);
+    m = block_max(m, scratch);
+    __syncthreads();
+    double e = 0;
+    if (!isinf(m)) {
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+        e += exp(static_cast<double>(piece[j]) - m);
+    }
+    out = make_double2(m, block_sum(e, scratch));
+  } else {
+    const double p = param;
+    if (isinf(p)) {
+      double m = p > 0 ? 0.0 : INFINITY;
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        const double a = fabs(static_cast<double>(piece[j]));
+        m = p > 0 ? nan_max(a, m) : ((a != a || a < m) ? a : m);
+      }
+      out.x = p > 0 ? block_max(m, scratch) : -block_max(-m, scratch);
+    } else {
+      double s = 0;
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        const double a = fabs(static_cast<double>(piece[j]));
+        s += p == 2.0 ? a * a : p == 1.0 ? a : p == 0.0 ? (a != 0.0) : pow(a, p);
+      }
+      out.x = block_sum(s, scratch);
+    }
+  }
+  if (threadIdx.x == 0) partial[blockIdx.x] = out;
+}
+
+template <class T>
+__global__ void row_reduce_combine(int kind, const double2* partial, T* out, int64_t outer,
+                                   int64_t inner, int64_t chunk_len, int chunks, double param) {
+  const int64_t r = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
+  if (r >= outer) return;
+  const double2* pr = partial + r * chunks;
+  double result = 0;
+  if (kind == kRowSum) {
+    for (int c = 0; c < chunks; ++c) result += pr[c].x;
+  } else if (kind == kRowVar) {
+    double count = 0, mean = 0, m2 = 0;
+    for (int c = 0; c < chunks; ++c) {
+      const int64_t begin = c * chunk_len;
+      const double nb = static_cast<double>(inner - begin < chunk_len ? inner - begin : chunk_len);
+      if (nb <= 0) continue;
+      const double delta = pr[c].x - mean, total = count + nb;
+      mean += delta * nb / total;
+      m2 += pr[c].y + delta * delta * count * nb / total;
+      count = total;
+    }
+    result = m2 / param;
+  } else if (kind == kRowLogSumExp) {
+    double m = -INFINITY;
+    for (int c = 0; c < chunks; ++c) m = nan_max(pr[c].x, m);
+    if (isinf(m) || m != m) {
+      result = m;
+    } else {
+      double s = 0;
+      for (int c = 0; c < chunks; ++c) {
+        if (!isinf(pr[c].x)) s += pr[c].y * exp(pr[c].x - m);
+      }
+      result = m + log(s);
+    }
+  } else {
+    const double p = param;
+    if (isinf(p)) {
+      result = pr[0].x;
+      for (int c = 1; c < chunks; ++c) {
+        const double a = pr[c].x;
+        result = p > 0 ? nan_max(a, result) : ((a != a || a < result) ? a : result);
+      }
+    } else {
+      for (int c = 0; c < chunks; ++c) result += pr[c].x;
+      result = p == 2.0 ? sqrt(result) : (p == 1.0 || p == 0.0) ? result : pow(result, 1.0 / p);
+    }
+  }
+  out[r] = static_cast<T>(result);
+}
+
 // (value, index) pairs: a beats b when it is more extreme, or NaN while b is not, or equal
 // (both NaN) with a lower index.
 template <class T>
@@ -234,6 +340,36 @@ void launch_row_reduce(int kind, bool f64, const void* rows, void* out, int64_t 
   } else {
     row_reduce_kernel<float><<<row_grid(outer), threads, 0, stream>>>(
         kind, static_cast<const float*>(rows), static_cast<float*>(out), outer, inner, param);
+  }
+}
+
+int row_reduce_chunks(int64_t outer, int64_t inner) {
+  // Enough blocks to fill the GPU (about 8 per SM of an H200), pieces of at least 16K elements.
+  constexpr int64_t kTargetBlocks = 1024, kMinPiece = 16384;
+  if (outer <= 0 || outer >= kTargetBlocks / 2 || inner < 2 * kMinPiece) return 1;
+  const int64_t by_blocks = (kTargetBlocks + outer - 1) / outer;
+  const int64_t by_size = inner / kMinPiece;
+  return static_cast<int>(std::max<int64_t>(1, std::min(by_blocks, by_size)));
+}
+
+void launch_row_reduce_split(int kind, bool f64, const void* rows, void* out, int64_t outer,
+                             int64_t inner, double param, int chunks, void* partial,
+                             StreamHandle stream) {
+  if (outer == 0) return;
+  const int64_t chunk_len = (inner + chunks - 1) / chunks;
+  const unsigned blocks = static_cast<unsigned>(outer * chunks);
+  const unsigned combine_blocks = static_cast<unsigned>((outer + 127) / 128);
+  auto* pairs = static_cast<double2*>(partial);
+  if (f64) {
+    row_reduce_partial<double><<<blocks, 512, 0, stream>>>(kind, static_cast<const double*>(rows),
+                                                           pairs, inner, chunk_len, chunks, param);
+    row_reduce_combine<double><<<combine_blocks, 128, 0, stream>>>(
+        kind, pairs, static_cast<double*>(out), outer, inner, chunk_len, chunks, param);
+  } else {
+    row_reduce_partial<float><<<blocks, 512, 0, stream>>>(kind, static_cast<const float*>(rows),
+                                                          pairs, inner, chunk_len, chunks, param);
+    row_reduce_combine<float><<<combine_blocks, 128, 0, stream>>>(
+        kind, pairs, static_cast<float*>(out), outer, inner, chunk_len, chunks, param);
   }
 }
 

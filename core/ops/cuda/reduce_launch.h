@@ -11,6 +11,13 @@ enum RowReduce : int { kRowSum, kRowVar, kRowLogSumExp, kRowNorm };
 // kRowVar divides by `param` (inner - correction, clamped at 0); kRowNorm uses p = `param`.
 void launch_row_reduce(int kind, bool f64, const void* rows, void* out, int64_t outer,
                        int64_t inner, double param, StreamHandle stream);
+// How many pieces to cut each row into so that few long rows still fill the GPU (1: no split).
+int row_reduce_chunks(int64_t outer, int64_t inner);
+// launch_row_reduce with every row cut into `chunks` pieces: `partial` is device scratch of
+// outer * chunks * 16 bytes. Same results up to the order of additions.
+void launch_row_reduce_split(int kind, bool f64, const void* rows, void* out, int64_t outer,
+                             int64_t inner, double param, int chunks, void* partial,
+                             StreamHandle stream);
 // Per row, max or min (NaN wins) into values (may be null) and the first index of it into
 // indices (i64, may be null).
 void launch_row_extreme(bool is_max, bool f64, const void* rows, void* values, int64_t* indices,

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -143,7 +144,9 @@ TEST(CudaGemm, Fp8TnWithScales) {
     const int64_t m = 64, n = 48, k = 96;
     const auto a = random_values(m * k, DType::kF8E4M3, 7);
     const auto b = random_values(n * k, DType::kF8E4M3, 8);
-    const std::vector<float> scales = {0.5f, 3.f};
+    // Each scale 16 bytes apart: cuBLASLt refused (NOT_SUPPORTED) a scale_b 4 bytes after
+    // scale_a on the H200, while separately allocated scales ran.
+    const std::vector<float> scales = {0.5f, 0.f, 0.f, 0.f, 3.f};
     DeviceArray da(a, DType::kF8E4M3), db(b, DType::kF8E4M3), dc(m * n, out),
         ds(scales, DType::kF32);
     GemmArgs g;
@@ -151,7 +154,7 @@ TEST(CudaGemm, Fp8TnWithScales) {
     g.ab_type = DType::kF8E4M3;
     g.c_type = out;
     g.scale_a = ds.as<float>();
-    g.scale_b = ds.as<float>() + 1;
+    g.scale_b = ds.as<float>() + 4;
     g.op = "fp8_gemm_test";
     blas::gemm(g, da.get(), db.get(), dc.get(), nullptr);
     std::vector<double> ref(m * n, 0.0);
@@ -162,7 +165,30 @@ TEST(CudaGemm, Fp8TnWithScales) {
         ref[i * n + j] = s * 1.5;
       }
     }
-    EXPECT_LT(normalised_error(dc.download(), ref), tolerance(out)) << dtype_name(out);
+    // FP8 tensor cores accumulate with fewer bits than f32 (relative error near 1e-4 was
+    // measured for the f32 output on the H200), so f32 gets the FP8 product's bound, 1e-3.
+    EXPECT_LT(normalised_error(dc.download(), ref), std::max(tolerance(out), 1e-3))
+        << dtype_name(out);
+  }
+}
+
+TEST(CudaGemm, Fp8ScalesMustBe16ByteAligned) {
+  // cuBLASLt answered NOT_SUPPORTED on the H200 for a scale pointer 4 bytes past another; the
+  // engine refuses it up front with a message that says why.
+  DeviceArray da(random_values(64 * 32, DType::kF8E4M3, 1), DType::kF8E4M3);
+  DeviceArray dc(64 * 64, DType::kF32), ds(std::vector<float>{1.f, 1.f}, DType::kF32);
+  GemmArgs g;
+  g.m = 64, g.n = 64, g.k = 32, g.trans_b = true, g.lda = 32, g.ldb = 32, g.ldc = 64;
+  g.ab_type = DType::kF8E4M3;
+  g.c_type = DType::kF32;
+  g.scale_a = ds.as<float>();
+  g.scale_b = ds.as<float>() + 1;
+  g.op = "fp8_misaligned_scale";
+  try {
+    blas::gemm(g, da.get(), da.get(), dc.get(), nullptr);
+    ADD_FAILURE() << "a misaligned FP8 scale was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("16-byte"), std::string::npos) << e.what();
   }
 }
 

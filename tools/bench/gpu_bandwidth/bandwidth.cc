@@ -10,12 +10,16 @@
 #include <functional>
 #include <string>
 
+#include "core/ops/cpu/elementwise_kernels.h"
 #include "core/ops/cpu/loss_kernels.h"
+#include "core/ops/cpu/softmax_kernels.h"
 #include "core/ops/cuda/runtime.h"
+#include "core/ops/elementwise.h"
 #include "core/ops/fused_adamw.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/loss.h"
 #include "core/ops/normalization.h"
+#include "core/ops/reduce.h"
 #include "core/ops/softmax.h"
 #include "core/tensor/tensor.h"
 
@@ -57,6 +61,60 @@ Tensor randn_like_gpu(const Shape& shape, DType dtype) {
 
 std::string str(int64_t a, int64_t b) { return std::to_string(a) + "x" + std::to_string(b); }
 
+int64_t fallback_calls() {
+  int64_t n = 0;
+  for (const auto& [name, calls] : ops_internal::host_fallback_counts()) n += calls;
+  return n;
+}
+
+// The pieces of an op's backward, timed one by one (diag_* rows), with the number of host
+// fallbacks each ran through on stderr: where the time of a fwd+bwd row goes beyond its kernels.
+void diagnose_backward(int64_t rows, int64_t d) {
+  const DType bf16 = DType::kBF16;
+  const Tensor x = randn_like_gpu({rows, d}, bf16), g = randn_like_gpu({rows, d}, bf16);
+  const double n = static_cast<double>(x.nbytes());
+  auto row = [&](const char* op, double bytes, const std::function<void()>& fn) {
+    const int64_t before = fallback_calls();
+    report(op, str(rows, d), "bf16", bytes, time_ms(fn));
+    std::fprintf(stderr, "%s: %lld host fallbacks over 23 calls\n", op,
+                 static_cast<long long>(fallback_calls() - before));
+  };
+  row("diag_clone", 2 * n, [&] { x.clone(); });
+  row("diag_cast_to_f32", 3 * n, [&] { x.to(DType::kF32); });
+  row("diag_add", 3 * n, [&] { add(x, g); });
+  {
+    const Tensor a32 = x.to(DType::kF32), b32 = g.to(DType::kF32);
+    const Tensor o32 = Tensor::empty({rows, d}, DType::kF32, kGpu);
+    row("diag_add_f32", 6 * n, [&] { add(a32, b32); });
+    row("diag_binary_slot_f32", 6 * n, [&] {
+      CHORUS_KERNEL(cpu::binary_kernel)(cpu::BinaryOp::kAdd, o32, a32, b32);
+    });
+    row("diag_mul_scalar_f32", 4 * n, [&] { mul(a32, 2.0); });
+    row("diag_cast_to_bf16", 3 * n, [&] { a32.to(DType::kBF16); });
+    row("diag_sum_all_f32", 2 * n, [&] { sum(a32); });
+    row("diag_sum_rows_f32", 2 * n, [&] { sum(a32, {1}); });
+    row("diag_sum_cols_f32", 2 * n, [&] { sum(a32, {0}); });
+  }
+  const Tensor y = softmax(x, -1);
+  row("diag_softmax_bwd_kernel", 3 * n, [&] {
+    Tensor gx = Tensor::empty({rows, d}, bf16, kGpu);
+    CHORUS_KERNEL(cpu::softmax_backward)(gx, g, y, rows, d, 1, false);
+  });
+  const Tensor xg = x.detach().set_requires_grad();
+  row("diag_softmax_fwd_bwd_fresh_grad", 5 * n, [&] {
+    xg.set_grad(Tensor());
+    softmax(xg, -1).backward(g);
+  });
+  row("diag_softmax_fwd_bwd_accumulate", 5 * n, [&] { softmax(xg, -1).backward(g); });
+  const Tensor xn = x.detach().set_requires_grad();
+  row("diag_softmax_fwd_bwd_no_leaf_grad", 5 * n, [&] {
+    // A non-leaf path: the gradient stops at a detached mul output, no AccumulateGrad.
+    Tensor h = mul(xn, 1.0);
+    softmax(h, -1).backward(g);
+    xn.set_grad(Tensor());
+  });
+}
+
 }  // namespace
 
 int main() {
@@ -72,6 +130,7 @@ int main() {
     g_copy_gbps = bytes / (ms * 1e-3) / 1e9;
     report("d2d_copy", "2^28", "f32", bytes, ms);
   }
+  diagnose_backward(16384, 4096);
   const DType bf16 = DType::kBF16;
   for (auto [rows, d] : {std::pair<int64_t, int64_t>{16384, 4096}, {65536, 1024}, {4096, 8192}}) {
     const Tensor x = randn_like_gpu({rows, d}, bf16);

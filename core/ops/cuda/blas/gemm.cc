@@ -151,6 +151,11 @@ void validate(const GemmArgs& g) {
                  problem_str(g), ": FP8 GEMM writes bf16, f16 or f32");
     CHORUS_CHECK(g.scale_a != nullptr && g.scale_b != nullptr, problem_str(g),
                  ": FP8 GEMM needs scale_a and scale_b");
+    // cuBLASLt 13 answers NOT_SUPPORTED for a scale 4 bytes past another (seen on the H200);
+    // each scale in its own 16-byte slot works.
+    auto aligned16 = [](const float* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+    CHORUS_CHECK(aligned16(g.scale_a) && aligned16(g.scale_b), problem_str(g),
+                 ": FP8 GEMM scale pointers must be 16-byte aligned (cuBLASLt refuses others)");
   } else {
     CHORUS_CHECK(g.ab_type == g.c_type, problem_str(g), ": A, B and C must share one dtype");
   }
