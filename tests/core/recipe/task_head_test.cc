@@ -7,8 +7,10 @@
 
 #include <cmath>
 
+#include "core/align/info_nce.h"
 #include "core/ops/elementwise.h"
 #include "core/optim/adamw.h"
+#include "core/recipe/objective.h"
 #include "core/recipe/task_objective.h"
 #include "test_util.h"
 
@@ -213,6 +215,39 @@ TEST(TaskHead, DropoutZeroesDroppedModalitiesWeights) {
   head.eval();
   const TaskForward e = head.forward(inputs(1, 2, 16), g, false);
   EXPECT_NEAR(e.weighted.mean_weights[0], 0.7, 1e-6);
+}
+
+// Contrastive stages naming a task: the direction whose queries are modality a counts w_a.
+// Checked against InfoNCE computed by hand, and equal weights give the symmetric loss.
+TEST(DirectionalInfoNce, WeightsEachDirectionByItsQueryModality) {
+  const Tensor za = testing::uniform({3, 2}, -1, 1, DType::kF32, 31);
+  const Tensor zb = testing::uniform({3, 2}, -1, 1, DType::kF32, 32);
+  const double scale = 5.0;
+  const auto a = za.to_vector<double>(), b = zb.to_vector<double>();
+  auto unit = [](std::vector<double> v, int64_t i) {
+    const double n = std::sqrt(v[2 * i] * v[2 * i] + v[2 * i + 1] * v[2 * i + 1]);
+    return std::pair<double, double>{v[2 * i] / n, v[2 * i + 1] / n};
+  };
+  double s[3][3];
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 3; ++j) {
+      const auto [a0, a1] = unit(a, i);
+      const auto [b0, b1] = unit(b, j);
+      s[i][j] = scale * (a0 * b0 + a1 * b1);
+    }
+  double a_to_b = 0, b_to_a = 0;  // mean over rows of -log softmax at the matching item
+  for (int i = 0; i < 3; ++i) {
+    double row = 0, col = 0;
+    for (int j = 0; j < 3; ++j) row += std::exp(s[i][j]), col += std::exp(s[j][i]);
+    a_to_b += (std::log(row) - s[i][i]) / 3;
+    b_to_a += (std::log(col) - s[i][i]) / 3;
+  }
+  const Tensor sc = Tensor::scalar(scale);
+  EXPECT_NEAR(directional_info_nce(za, zb, sc, 0.7, 0.3).item(), 0.7 * a_to_b + 0.3 * b_to_a, 1e-5);
+  EXPECT_NEAR(directional_info_nce(za, zb, sc, 1.0, 0.0).item(), a_to_b, 1e-5);
+  EXPECT_NEAR(directional_info_nce(za, zb, sc, 2.0, 2.0).item(), align::info_nce(za, zb, sc).item(),
+              1e-6);
+  EXPECT_GT(std::abs(a_to_b - b_to_a), 1e-4);  // the example tells the directions apart
 }
 
 }  // namespace
