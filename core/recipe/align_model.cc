@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/data/mixed_source.h"
 #include "core/plugin/plugin.h"
 
 namespace chorus::recipe {
@@ -44,6 +45,28 @@ AlignModel::AlignModel(const RecipeConfig& config,
           "prototypes", std::make_shared<align::Prototypes>(shared_width_, c.clusters, gen));
     }
   }
+
+  auto tasks = std::make_shared<ModuleDict>();
+  for (const auto& stage : config.stages) {
+    if (stage.kind != StageKind::kTask || !stage.task || tasks_.count(*stage.task)) continue;
+    const TaskConfig* task = config.task(*stage.task);
+    CHORUS_CHECK(task != nullptr, "stage '", stage.name, "': unknown task '", *stage.task, "'");
+    for (const auto& m : task->modalities) {
+      CHORUS_CHECK(encoders_.count(m), "task '", task->name, "': no encoder for modality '", m,
+                   "'");
+    }
+    const uint64_t seed = data::mix_seed(config.run.seed, std::hash<std::string>{}(task->name));
+    auto head = std::make_shared<TaskHead>(*task, config.model.core, shared_width_,
+                                           config.data.num_classes.value_or(0), seed, gen);
+    tasks->add(task->name, head);
+    tasks_[task->name] = head;
+  }
+  if (!tasks_.empty()) register_module("tasks", tasks);
+}
+
+TaskHead* AlignModel::task_head(const std::string& task) const {
+  auto it = tasks_.find(task);
+  return it == tasks_.end() ? nullptr : it->second.get();
 }
 
 plugin::Encoder& AlignModel::encoder(const std::string& modality) const {
@@ -54,6 +77,13 @@ plugin::Encoder& AlignModel::encoder(const std::string& modality) const {
 
 absl::StatusOr<Tensor> AlignModel::embed(const std::string& modality,
                                          const data::Batch& batch) const {
+  auto out = encode(modality, batch);
+  if (!out.ok()) return out.status();
+  return out->pooled;
+}
+
+absl::StatusOr<plugin::EncoderOutput> AlignModel::encode(const std::string& modality,
+                                                         const data::Batch& batch) const {
   auto it = encoders_.find(modality);
   if (it == encoders_.end()) {
     return absl::NotFoundError("no encoder for modality '" + modality + "'");
@@ -68,7 +98,14 @@ absl::StatusOr<Tensor> AlignModel::embed(const std::string& modality,
                                (out->pooled.defined() ? shape_str(out->pooled.shape()) : "none") +
                                ", expected [B, " + std::to_string(shared_width_) + "]");
   }
-  return out->pooled;
+  if (out->tokens.defined() &&
+      (out->tokens.dim() != 3 || out->tokens.size(0) != out->pooled.size(0) ||
+       out->tokens.size(2) != shared_width_)) {
+    return absl::InternalError("encoder '" + modality + "' returned tokens of shape " +
+                               shape_str(out->tokens.shape()) + ", expected [B, T, " +
+                               std::to_string(shared_width_) + "]");
+  }
+  return std::move(*out);
 }
 
 }  // namespace chorus::recipe

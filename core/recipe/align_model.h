@@ -5,6 +5,8 @@
 //   logit_scale.log_scale     the learnable CLIP temperature of the instance stage
 //   cluster_head.*            Contrastive Clustering head (only when a stage uses it)
 //   prototypes.weight         SwAV prototypes (only when a stage uses them)
+//   tasks.<task>.*            a task's fused classifier (task_head.h), for every task a task
+//                             stage trains (absent otherwise, so older checkpoints still load)
 //
 // The encoders come from plugins; embed() calls them through plugin::Encode so that an
 // exception inside plugin code becomes a Status here.
@@ -21,6 +23,7 @@
 #include "core/align/swav.h"
 #include "core/nn/module.h"
 #include "core/recipe/config.h"
+#include "core/recipe/task_head.h"
 #include "core/tensor/philox.h"
 
 namespace chorus::recipe {
@@ -48,12 +51,18 @@ class AlignModel : public nn::Module {
 
   // Pooled shared-space embeddings [B, D] of one modality's batch (not normalised).
   absl::StatusOr<Tensor> embed(const std::string& modality, const data::Batch& batch) const;
+  // The encoder's whole output (tokens, mask, pooled), checked against the shared width.
+  absl::StatusOr<plugin::EncoderOutput> encode(const std::string& modality,
+                                               const data::Batch& batch) const;
 
   int64_t shared_width() const { return shared_width_; }
   const align::LogitScale& logit_scale() const { return *logit_scale_; }
   // Null when no stage of the recipe uses them.
   const align::ClusterHead* cluster_head() const { return cluster_head_.get(); }
   const align::Prototypes* prototypes() const { return prototypes_.get(); }
+  // The task's head, or null when no task stage trains it.
+  TaskHead* task_head(const std::string& task) const;
+  const std::map<std::string, std::shared_ptr<TaskHead>>& task_heads() const { return tasks_; }
 
  private:
   int64_t shared_width_;
@@ -61,6 +70,7 @@ class AlignModel : public nn::Module {
   std::shared_ptr<align::LogitScale> logit_scale_;
   std::shared_ptr<align::ClusterHead> cluster_head_;
   std::shared_ptr<align::Prototypes> prototypes_;
+  std::map<std::string, std::shared_ptr<TaskHead>> tasks_;
 };
 
 }  // namespace chorus::recipe

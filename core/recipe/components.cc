@@ -92,7 +92,12 @@ absl::StatusOr<std::unique_ptr<Components>> build_components(const RecipeConfig&
     }
   }
   Generator gen(data::mix_seed(config.run.seed, 0x616c69676eULL));  // "align"
-  c->model = std::make_shared<AlignModel>(config, std::move(encoders), gen);
+  try {
+    c->model = std::make_shared<AlignModel>(config, std::move(encoders), gen);
+  } catch (const Error& e) {
+    // E.g. a model.core whose heads do not divide its width.
+    return absl::InvalidArgumentError(std::string("model: ") + e.what());
+  }
 
   std::string classes = config.data.classes;
   if (config.eval.zero_shot && !config.eval.zero_shot->classes.empty()) {
@@ -132,8 +137,9 @@ void install_recipe_hooks() {
     if (!source.ok()) return source.status();
     try {
       for (const auto& stage : r.config.stages) {
+        if (stage.kind == StageKind::kTask) continue;  // its head was built with the model
         StageObjective objective(*(*c)->model, stage, (*c)->prompts_or_null(), (*c)->prompt_encoder,
-                                 source->get());
+                                 source->get(), stage.task ? r.config.task(*stage.task) : nullptr);
       }
     } catch (const Error& e) {
       return absl::InvalidArgumentError(e.what());

@@ -28,11 +28,15 @@ struct RunConfig {
 enum class FfnKind { kDense, kMoe };
 enum class RouterScore { kSoftmax, kSigmoid };
 
+// The core transformer that fuses a task's modality tokens (task stages; core/recipe/task_head.h).
+// Small by default: it runs on every step of a task stage, on CPU too.
 struct CoreConfig {
-  int64_t layers = 4, heads = 8;
+  int64_t width = 128;  // the core's width; tokens are projected from the shared width D to it
+                        // when it differs (0: D itself)
+  int64_t layers = 1, heads = 4;
   FfnKind ffn = FfnKind::kMoe;
   int64_t ffn_hidden = 0;  // 0: derived from the width
-  int64_t experts = 8, top_k = 2, shared_experts = 0;
+  int64_t experts = 4, top_k = 2, shared_experts = 0;
   RouterScore router = RouterScore::kSoftmax;
   double capacity_factor = 0.0;  // 0: dropless
   double aux_loss_weight = 0.01, z_loss_weight = 0.001;
@@ -70,7 +74,7 @@ struct DataConfig {
   std::string classes;  // empty: none
 };
 
-enum class StageKind { kInstance, kCluster, kSemantic };
+enum class StageKind { kInstance, kCluster, kSemantic, kTask };
 enum class ScheduleKind { kCosine, kLinear, kConstant };
 enum class ClusterMethod { kContrastive, kSwav };
 enum class Positives { kLabels, kCaptions };
@@ -110,7 +114,15 @@ struct SemanticLossConfig {
   bool class_prompts = true;
 };
 
+// Task stages: weight · CE(fused logits) + modality_weight · Σ_m w_m CE(unimodal logits of m),
+// with w_m the task's modality weights as used for the sample (fixed, dropout-rescaled or gated).
+struct TaskLossConfig {
+  double weight = 1.0;
+  double modality_weight = 0.5;
+};
+
 struct LossesConfig {
+  std::optional<TaskLossConfig> task;
   std::optional<InstanceLossConfig> instance;
   std::optional<ClusterLossConfig> cluster;
   std::optional<SemanticLossConfig> semantic;
@@ -126,16 +138,24 @@ struct StageConfig {
   std::vector<std::string> trainable, frozen;  // parameter-name globs
   std::vector<ModalityPair> pairs;
   std::optional<std::string> anchor;
+  // kTask: the task trained (an entry of RecipeConfig::tasks). Contrastive kinds: optional, its
+  // fixed weights then weight the two directions of each pair's instance loss.
+  std::optional<std::string> task;
   LossesConfig losses;
   int64_t eval_every = 0;
 };
 
 enum class WeightMode { kFixed, kLearned, kDropout };
+enum class TaskFusion { kTokens, kPooled };
 
 struct TaskConfig {
   std::string name;
   std::map<std::string, double> weights;  // modality -> weight
+  std::vector<std::string> modalities;    // the weights' keys in recipe order
   WeightMode mode = WeightMode::kFixed;
+  // kTokens: weighted tokens through the core transformer; kPooled: the weighted sum of pooled
+  // embeddings straight into the head (no core).
+  TaskFusion fusion = TaskFusion::kTokens;
   double modality_dropout = 0.0;
   std::string head = "classifier";
 };
@@ -196,6 +216,7 @@ struct RecipeConfig {
 
   const ModalityConfig* modality(const std::string& name) const;
   const StageConfig* stage(const std::string& name) const;
+  const TaskConfig* task(const std::string& name) const;
 };
 
 }  // namespace chorus::recipe

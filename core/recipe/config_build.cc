@@ -31,6 +31,7 @@ std::vector<ModalityPair> pairs(const Node& list) {
 
 CoreConfig core(const Node& n) {
   CoreConfig c;
+  c.width = i64(n, "width");
   c.layers = i64(n, "layers");
   c.heads = i64(n, "heads");
   c.ffn = str(n, "ffn") == "dense" ? FfnKind::kDense : FfnKind::kMoe;
@@ -49,6 +50,12 @@ CoreConfig core(const Node& n) {
 
 LossesConfig losses(const Node& n) {
   LossesConfig l;
+  if (const Node* t = n.find("task")) {
+    TaskLossConfig c;
+    c.weight = f64(*t, "weight");
+    c.modality_weight = f64(*t, "modality_weight");
+    l.task = c;
+  }
   if (const Node* i = n.find("instance")) {
     InstanceLossConfig c;
     c.weight = f64(*i, "weight");
@@ -87,6 +94,7 @@ StageConfig stage(const Node& n) {
   const std::string kind = str(n, "kind");
   s.kind = kind == "cluster"    ? StageKind::kCluster
            : kind == "semantic" ? StageKind::kSemantic
+           : kind == "task"     ? StageKind::kTask
                                 : StageKind::kInstance;
   if (has(n, "steps")) s.steps = i64(n, "steps");
   if (has(n, "epochs")) s.epochs = f64(n, "epochs");
@@ -108,6 +116,7 @@ StageConfig stage(const Node& n) {
   s.frozen = strings(at(n, "frozen"));
   s.pairs = pairs(at(n, "pairs"));
   if (has(n, "anchor")) s.anchor = str(n, "anchor");
+  if (has(n, "task")) s.task = str(n, "task");
   s.losses = losses(at(n, "losses"));
   s.eval_every = i64(n, "eval_every");
   return s;
@@ -219,12 +228,14 @@ RecipeConfig build_config(const Node& root) {
     t.name = e.key;
     for (const MapEntry& w : at(e.value, "weights").entries()) {
       t.weights[w.key] = as_float(w.value).value_or(0.0);
+      t.modalities.push_back(w.key);
     }
     const std::string mode = str(e.value, "mode");
     t.mode = mode == "learned"   ? WeightMode::kLearned
              : mode == "dropout" ? WeightMode::kDropout
                                  : WeightMode::kFixed;
     t.modality_dropout = f64(e.value, "modality_dropout");
+    t.fusion = str(e.value, "fusion") == "pooled" ? TaskFusion::kPooled : TaskFusion::kTokens;
     t.head = str(e.value, "head");
     c.tasks.push_back(std::move(t));
   }
@@ -252,6 +263,13 @@ const ModalityConfig* RecipeConfig::modality(const std::string& name) const {
 const StageConfig* RecipeConfig::stage(const std::string& name) const {
   for (const StageConfig& s : stages) {
     if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const TaskConfig* RecipeConfig::task(const std::string& name) const {
+  for (const TaskConfig& t : tasks) {
+    if (t.name == name) return &t;
   }
   return nullptr;
 }

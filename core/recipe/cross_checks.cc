@@ -110,8 +110,16 @@ class CrossChecker {
           s.loc(), path,
           steps ? "give steps or epochs, not both" : "missing stage length: give steps or epochs");
     }
+    const Node* kind = s.find("kind");
+    const bool is_task = kind && kind->is_scalar() && kind->value() == "task";
     const Node* pair_list = s.find("pairs");
     pairs(pair_list, path + ".pairs");
+    if (pair_list == nullptr && !is_task) {
+      diags_.add(s.loc(), path + ".pairs",
+                 "missing required key 'pairs' (the modality pairs this stage aligns, e.g. "
+                 "[[image, text]])");
+    }
+    stage_task(s, path, is_task);
     if (const Node* anchor = s.find("anchor"); anchor && anchor->is_scalar()) {
       modality(anchor, path + ".anchor");
       bool used = false;
@@ -126,10 +134,9 @@ class CrossChecker {
       }
     }
     // No losses given: the stage's own kind, with defaults.
-    const Node* kind = s.find("kind");
-    const bool known_kind =
-        kind && kind->is_scalar() &&
-        (kind->value() == "instance" || kind->value() == "cluster" || kind->value() == "semantic");
+    const bool known_kind = kind && kind->is_scalar() &&
+                            (kind->value() == "instance" || kind->value() == "cluster" ||
+                             kind->value() == "semantic" || is_task);
     if (s.find("losses") == nullptr && known_kind) {
       const Field* losses = schema_at(engine_schema(), {"stages", "0", "losses"});
       Node filled = Node::map(Location{"", 0, 0, "default of " + path + ".losses"});
@@ -137,7 +144,60 @@ class CrossChecker {
       validate_value(s.set("losses", std::move(filled)), *losses, path + ".losses", options_,
                      diags_);
     } else if (const Node* l = s.find("losses"); l && l->is_map() && l->entries().empty()) {
-      diags_.add(l->loc(), path + ".losses", "no loss term: give instance, cluster or semantic");
+      diags_.add(l->loc(), path + ".losses",
+                 is_task ? "no loss term: a task stage needs losses.task"
+                         : "no loss term: give instance, cluster or semantic");
+    } else if (l && l->is_map()) {
+      // A task stage trains only the task's loss; the contrastive terms need pairs, and a
+      // contrastive stage has no fused classifier to train.
+      for (const MapEntry& e : l->entries()) {
+        if (is_task != (e.key == "task")) {
+          diags_.add(e.key_loc, path + ".losses." + e.key,
+                     is_task ? "a task stage takes only losses.task"
+                             : "losses.task belongs to task stages (kind: task)");
+        }
+      }
+    }
+  }
+
+  // The stage's `task`: required by task stages, and it must name an entry of `tasks`. A
+  // contrastive stage may name one whose weights are fixed (a gate needs fused inputs).
+  void stage_task(const Node& s, const std::string& path, bool is_task) {
+    const Node* task = s.find("task");
+    if (task == nullptr || !task->is_scalar()) {
+      if (is_task && task == nullptr) {
+        diags_.add(s.loc(), path + ".task",
+                   "missing required key 'task': a task stage names an entry of `tasks`");
+      }
+      return;
+    }
+    const Node* tasks = root_.find("tasks");
+    const Node* t = tasks && tasks->is_map() ? tasks->find(task->value()) : nullptr;
+    if (t == nullptr) {
+      std::vector<std::string> known =
+          tasks && tasks->is_map() ? tasks->keys() : std::vector<std::string>{};
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      diags_.add(task->loc(), path + ".task",
+                 "unknown task '" + task->value() + "'" + did_you_mean(task->value(), known) +
+                     (known.empty() ? "; the recipe defines no tasks (add tasks." + task->value() +
+                                          ": {weights: {...}})"
+                                    : "; the recipe's tasks are: " + list));
+      return;
+    }
+    const Node* mode = t->is_map() ? t->find("mode") : nullptr;
+    if (!is_task && mode && mode->is_scalar() && mode->value() == "learned") {
+      diags_.add(task->loc(), path + ".task",
+                 "task '" + task->value() +
+                     "' has mode: learned, which a contrastive stage cannot use (a learned gate "
+                     "needs fused inputs); use a task with fixed weights, or kind: task");
+    }
+    if (is_task) {
+      const Node* data = root_.find("data");
+      if (data && data->is_map() && data->find("num_classes") == nullptr) {
+        diags_.add(task->loc(), path + ".task",
+                   "a task stage trains a classifier: set data.num_classes");
+      }
     }
   }
 

@@ -13,6 +13,7 @@
 #include "core/ops/join.h"
 #include "core/ops/matmul.h"
 #include "core/ops/reduce.h"
+#include "core/recipe/task_objective.h"
 
 namespace chorus::recipe {
 
@@ -139,7 +140,8 @@ absl::StatusOr<SplitEmbeddings> Evaluator::embed_split(const std::string& split,
 }
 
 absl::StatusOr<EvalResult> Evaluator::run(const std::vector<ModalityPair>& trained_pairs,
-                                          int points_per_modality, int64_t max_samples) {
+                                          int points_per_modality, int64_t max_samples,
+                                          const std::set<std::string>* tasks) {
   const EvalConfig& ec = config_.eval;
   auto emb = embed_split(ec.split, max_samples > 0 ? max_samples : ec.max_samples);
   if (!emb.ok()) return emb.status();
@@ -263,6 +265,16 @@ absl::StatusOr<EvalResult> Evaluator::run(const std::vector<ModalityPair>& train
       m["linear_probe"][probe_modality] = {{"accuracy", r.test_accuracy},
                                            {"train_accuracy", r.train_accuracy}};
     }
+  }
+
+  // Task heads: the fused classifiers (a second pass over the split: they need tokens).
+  for (const auto& [name, head] : model_.task_heads()) {
+    if (tasks != nullptr && !tasks->count(name)) continue;
+    auto t = evaluate_task(model_, *head, data_, ec.split,
+                           max_samples > 0 ? max_samples : ec.max_samples,
+                           std::max<int64_t>(64, config_.data.batch_size));
+    if (!t.ok()) return t.status();
+    m["task"][name] = *t;
   }
 
   // Embedding sample for the report: the first rows of each modality (file order, so the same

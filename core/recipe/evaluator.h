@@ -6,11 +6,15 @@
 //                                (plus R@k), for pairs no stage trained together
 //   linear_probe.<m>.accuracy    logistic regression on frozen train-split embeddings
 //   clustering.<m>.acc/nmi/ari   k-means (k = classes) against the labels
+//   task.<t>.accuracy            top-1 of a task stage's fused classifier (task_objective.h),
+//   task.<t>.weights.<m>         with the mean modality weights it used (eval mode: no dropout)
+//   task.<t>.unimodal.<m>        and each modality alone through the same core and head
 // The result is a JSON object keyed like the list above. A sample of embeddings is kept for the
 // report's PCA view.
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,9 +52,11 @@ class Evaluator {
   // Every metric the recipe's eval section asks for. `trained_pairs` are the pairs any stage
   // trained (emergent pairs default to the modality pairs not among them).
   // `max_samples` > 0 overrides the recipe's eval.max_samples (the stage runner passes
-  // eval.stage_max_samples for the evaluations between stages).
+  // eval.stage_max_samples for the evaluations between stages). `tasks`: the task heads to
+  // evaluate (null: every head the model has; the stage runner names those trained so far).
   absl::StatusOr<EvalResult> run(const std::vector<ModalityPair>& trained_pairs,
-                                 int points_per_modality = 200, int64_t max_samples = 0);
+                                 int points_per_modality = 200, int64_t max_samples = 0,
+                                 const std::set<std::string>* tasks = nullptr);
 
  private:
   AlignModel& model_;

@@ -6,6 +6,8 @@
 #include "core/align/supcon.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/index.h"
+#include "core/ops/loss.h"
+#include "core/ops/matmul.h"
 
 namespace chorus::recipe {
 
@@ -22,6 +24,18 @@ Tensor select_rows(const Tensor& x, const std::vector<int64_t>& positions) {
 std::string pair_name(const ModalityPair& p) { return p.first + "-" + p.second; }
 
 }  // namespace
+
+Tensor directional_info_nce(const Tensor& za, const Tensor& zb, const Tensor& scale, double w_a,
+                            double w_b) {
+  const Tensor logits =
+      mul(matmul(align::l2_normalize(za), align::l2_normalize(zb).t()), scale.reshape({}));
+  const Tensor targets = Tensor::arange(0, logits.size(0));
+  const Tensor a_to_b = cross_entropy(logits, targets);
+  const Tensor b_to_a = cross_entropy(logits.t().contiguous(), targets);
+  return div(add(mul(a_to_b, w_a), mul(b_to_a, w_b)), w_a + w_b);
+}
+
+namespace {}  // namespace
 
 PairRows intersect_rows(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
   PairRows out;
@@ -42,7 +56,7 @@ PairRows intersect_rows(const std::vector<int64_t>& a, const std::vector<int64_t
 
 StageObjective::StageObjective(AlignModel& model, const StageConfig& stage,
                                const ClassPrompts* prompts, PromptEncoder prompt_encoder,
-                               const data::MixedSource* source)
+                               const data::MixedSource* source, const TaskConfig* task)
     : model_(model),
       stage_(stage),
       prompts_(prompts),
@@ -51,6 +65,12 @@ StageObjective::StageObjective(AlignModel& model, const StageConfig& stage,
   for (const auto& p : stage.pairs) {
     if (stage.anchor && p.first != *stage.anchor && p.second != *stage.anchor) continue;
     pairs_.push_back(p);
+  }
+  if (stage.task) {
+    // Cross checks reject a learned-gate task here: only fixed weights can weight a direction.
+    CHORUS_CHECK(task != nullptr && task->mode != WeightMode::kLearned, "stage '", stage.name,
+                 "': task '", *stage.task, "' must exist and have fixed weights");
+    task_weights_ = task->weights;
   }
   CHORUS_CHECK(!pairs_.empty(), "stage '", stage.name, "': no modality pair",
                stage.anchor ? " contains the anchor '" + *stage.anchor + "'" : std::string());
@@ -131,8 +151,24 @@ absl::StatusOr<StepLoss> StageObjective::compute(const data::LoadedBatch& batch)
     const std::string name = pair_name(p);
     if (losses.instance) {
       const auto& c = *losses.instance;
-      Tensor l = c.learnable_temperature ? align::info_nce(za, zb, model_.logit_scale().scale())
-                                         : align::info_nce(za, zb, c.temperature);
+      // With a task, each direction counts by its query modality's weight (a modality the
+      // task does not weight counts 1); equal weights keep the symmetric loss as it was.
+      auto weight_of = [&](const std::string& m) {
+        auto it = task_weights_.find(m);
+        return it == task_weights_.end() ? 1.0 : it->second;
+      };
+      const double wa = weight_of(p.first), wb = weight_of(p.second);
+      Tensor l;
+      if (wa != wb && wa + wb > 0) {
+        l = directional_info_nce(za, zb,
+                                 c.learnable_temperature
+                                     ? model_.logit_scale().scale()
+                                     : Tensor::scalar(1.0 / c.temperature, za.dtype()),
+                                 wa, wb);
+      } else {
+        l = c.learnable_temperature ? align::info_nce(za, zb, model_.logit_scale().scale())
+                                    : align::info_nce(za, zb, c.temperature);
+      }
       accumulate(l, c.weight, "loss.instance." + name);
     }
     if (losses.cluster) {

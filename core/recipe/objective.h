@@ -7,9 +7,11 @@
 //   cluster   Contrastive Clustering (instance τ_I + cluster τ_C − entropy) or SwAV
 //   semantic  SupCon over the pair's two modalities pooled together, positives = same label
 //             (or same caption), with the class-prompt text embeddings as extra positives
-// Each term is weighted by its `weight`; pairs are summed. Semantic positives never cross a
-// pair: audio and image rows of the same class are not pulled together when only image-text
-// and audio-text are configured, so audio->image stays an emergent property.
+// Each term is weighted by its `weight`; pairs are summed. A stage naming a `task` (fixed
+// weights) weights the instance term's two directions by their query modality's weight:
+// (w_a·L_{a→b} + w_b·L_{b→a}) / (w_a + w_b), which is the symmetric loss when w_a = w_b. Semantic
+// positives never cross a pair: audio and image rows of the same class are not pulled together when
+// only image-text and audio-text are configured, so audio->image stays an emergent property.
 #pragma once
 
 #include <map>
@@ -43,8 +45,10 @@ class StageObjective {
  public:
   // `prompts` / `prompt_encoder` may be null/empty: the semantic term then has no prompts.
   // `source` gives caption texts when semantic positives are captions.
+  // `task`: the stage's task (StageConfig::task) when it names one, else null.
   StageObjective(AlignModel& model, const StageConfig& stage, const ClassPrompts* prompts,
-                 PromptEncoder prompt_encoder, const data::MixedSource* source);
+                 PromptEncoder prompt_encoder, const data::MixedSource* source,
+                 const TaskConfig* task = nullptr);
 
   absl::StatusOr<StepLoss> compute(const data::LoadedBatch& batch);
 
@@ -61,8 +65,14 @@ class StageObjective {
   PromptEncoder prompt_encoder_;
   const data::MixedSource* source_;
   std::vector<ModalityPair> pairs_;
-  std::optional<data::Batch> prompt_batch_;  // decoded once
+  std::optional<data::Batch> prompt_batch_;     // decoded once
+  std::map<std::string, double> task_weights_;  // the stage's task's fixed weights, if any
 };
+
+// (w_a·L_{a→b} + w_b·L_{b→a}) / (w_a + w_b) of InfoNCE with logits scale·âb̂ᵀ, L_{a→b} the
+// cross-entropy of a's rows as queries over b's rows.
+Tensor directional_info_nce(const Tensor& za, const Tensor& zb, const Tensor& scale, double w_a,
+                            double w_b);
 
 // Rows present in both sorted row lists, and each one's position in either list.
 struct PairRows {

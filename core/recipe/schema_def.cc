@@ -51,7 +51,18 @@ Field losses() {
       "losses",
       "Loss terms of this stage and their weights; absent: the stage kind's own loss with "
       "defaults.",
-      {Struct("instance", "Symmetric InfoNCE over every pair (CLIP/ImageBind form).",
+      {Struct("task",
+              "Task stages: weight · CE(fused logits) + modality_weight · Σ_m w_m · CE(logits of "
+              "modality m alone), w_m the task's weights as used per sample.",
+              {Float("weight", "Weight of the fused classifier's cross-entropy.")
+                   .at_least(0)
+                   .def("1.0"),
+               Float("modality_weight",
+                     "Weight of the per-modality terms (each modality's tokens alone through the "
+                     "core and head), combined with the task's modality weights; 0 disables.")
+                   .at_least(0)
+                   .def("0.5")}),
+       Struct("instance", "Symmetric InfoNCE over every pair (CLIP/ImageBind form).",
               {Float("weight", "Weight of this term.").at_least(0).def("1.0"),
                Float("temperature", "'learnable' (a logit scale per pair) or a fixed temperature.")
                    .above(0)
@@ -92,9 +103,14 @@ Field stage() {
   return Struct(
       "", "",
       {Str("name", "Unique stage name (checkpoints and metrics are tagged with it).").req(),
-       Str("kind", "Which alignment stage this is.")
-           .one_of({"instance", "cluster", "semantic"})
+       Str("kind",
+           "Which stage this is: an alignment stage, or `task` (train a task's fused "
+           "classifier; needs `task`).")
+           .one_of({"instance", "cluster", "semantic", "task"})
            .req(),
+       Str("task",
+           "An entry of `tasks`. Required by task stages; on contrastive stages its fixed weights "
+           "weight the two directions of each pair's instance loss."),
        Int("steps", "Length in optimizer steps (give steps or epochs).").at_least(1),
        Float("epochs", "Length in passes over the training split (give steps or epochs).").above(0),
        optimizer(), schedule(),
@@ -103,9 +119,10 @@ Field stage() {
            .def("[]"),
        List("frozen", Str("", ""), "Parameter-name globs to freeze (wins over trainable).")
            .def("[]"),
-       modality_pair("pairs", "Modality pairs aligned in this stage, e.g. [[image, text]].")
-           .items(1, static_cast<size_t>(-1))
-           .req(),
+       modality_pair("pairs",
+                     "Modality pairs aligned in this stage, e.g. [[image, text]] (required "
+                     "except in task stages).")
+           .items(1, static_cast<size_t>(-1)),
        Str("anchor", "Bind every modality to this one (only pairs containing it are used)."),
        losses(),
        Int("eval_every", "Evaluate every N steps; 0: only at the end of the stage.")
@@ -140,14 +157,21 @@ Field build_schema() {
               "model", "The shared embedding space and the core MoE transformer.",
               {Int("shared_width", "Width D of the shared space.").at_least(1).def("2048"),
                Struct(
-                   "core", "Core transformer used for fusion and task heads.",
-                   {Int("layers", "Transformer blocks.").at_least(1).def("4"),
-                    Int("heads", "Attention heads.").at_least(1).def("8"),
+                   "core",
+                   "Core transformer fusing a task's modality tokens (task stages); small by "
+                   "default so that it trains on CPUs.",
+                   {Int("width",
+                        "Core width; tokens are projected from shared_width to it; 0: "
+                        "shared_width.")
+                        .at_least(0)
+                        .def("128"),
+                    Int("layers", "Transformer blocks.").at_least(1).def("1"),
+                    Int("heads", "Attention heads (must divide the width).").at_least(1).def("4"),
                     Str("ffn", "Feed-forward kind.").one_of({"dense", "moe"}).def("moe"),
                     Int("ffn_hidden", "Hidden width of one FFN or expert; 0: derived.")
                         .at_least(0)
                         .def("0"),
-                    Int("experts", "MoE: number of experts.").at_least(1).def("8"),
+                    Int("experts", "MoE: number of experts.").at_least(1).def("4"),
                     Int("top_k", "MoE: experts per token.").range(1, 8).def("2"),
                     Int("shared_experts", "MoE: always-on shared experts.").at_least(0).def("0"),
                     Str("router", "MoE: router score function.")
@@ -209,7 +233,14 @@ Field build_schema() {
                             "dropout).")
                           .range(0, 1)
                           .def("0.0"),
-                      Str("head", "Task head name.").def("classifier")}),
+                      Str("fusion",
+                          "How task stages fuse: weighted tokens through the core transformer, "
+                          "or the weighted sum of pooled embeddings straight into the head.")
+                          .one_of({"tokens", "pooled"})
+                          .def("tokens"),
+                      Str("head", "Task head: a linear classifier over data.num_classes.")
+                          .one_of({"classifier"})
+                          .def("classifier")}),
               "Tasks by name (e.g. vqa) and their per-modality weights.")
               .def("{}"),
           Struct(

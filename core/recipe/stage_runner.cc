@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/optim/adamw.h"
@@ -17,6 +18,7 @@
 #include "core/recipe/progress.h"
 #include "core/recipe/report_html.h"
 #include "core/recipe/run_directory.h"
+#include "core/recipe/task_objective.h"
 #include "core/tensor/parallel.h"
 #include "core/train/checkpoint.h"
 
@@ -119,6 +121,27 @@ void flatten(const nlohmann::json& j, const std::string& prefix, std::string* ou
     std::snprintf(buf, sizeof(buf), "%.4f", j.get<double>());
     *out += "  " + prefix + " " + buf + "\n";
   }
+}
+
+// The stage-start line of a task stage: what the ablation's runs differ in.
+std::string describe_task(const TaskHead& head) {
+  const TaskConfig& t = head.task();
+  std::string weights;
+  for (const auto& m : t.modalities) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%s%s %.3g", weights.empty() ? "" : ", ", m.c_str(),
+                  t.weights.at(m));
+    weights += buf;
+  }
+  const char* mode = t.mode == WeightMode::kLearned   ? "learned (GMU gate, per sample)"
+                     : t.mode == WeightMode::kDropout ? "dropout"
+                                                      : "fixed";
+  std::string line = "task '" + t.name + "': mode " + mode + ", base weights {" + weights +
+                     "}, fusion " + (t.fusion == TaskFusion::kPooled ? "pooled" : "tokens");
+  if (t.mode != WeightMode::kFixed && t.modality_dropout > 0) {
+    line += ", modality dropout " + std::to_string(t.modality_dropout);
+  }
+  return line + ", " + std::to_string(head.num_classes()) + " classes";
 }
 
 struct Run {
@@ -276,8 +299,15 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
       start = end;
       continue;
     }
-    StageObjective objective(model, stage, parts.prompts_or_null(), parts.prompt_encoder,
-                             source->get());
+    // Contrastive stages and task stages share the loop; only the step's loss differs.
+    std::optional<StageObjective> contrastive;
+    std::optional<TaskObjective> task_objective;
+    if (stage.kind == StageKind::kTask) {
+      task_objective.emplace(model, stage, data::mix_seed(config.run.seed, si + 1));
+    } else {
+      contrastive.emplace(model, stage, parts.prompts_or_null(), parts.prompt_encoder,
+                          source->get(), stage.task ? config.task(*stage.task) : nullptr);
+    }
     int64_t trainable = 0;
     optim::AdamW optimizer(stage_parameters(model, stage, &trainable));
     // The scheduler takes its base rates from the optimizer as configured, so it is made before
@@ -295,6 +325,7 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
     run.log.Line("stage " + std::to_string(si + 1) + "/" + std::to_string(config.stages.size()) +
                  " '" + stage.name + "': " + std::to_string(steps) + " steps, " +
                  std::to_string(trainable) + " trainable parameters");
+    if (task_objective) run.log.Line(describe_task(task_objective->head()));
     progress.StartStage(stage.name, steps, global - start);
     double last_wait = loader.stats().wait_seconds;
     while (global < end) {
@@ -308,7 +339,7 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
       double norm = 0;
       StepLoss step_loss;
       try {
-        auto l = objective.compute(batch);
+        auto l = task_objective ? task_objective->compute(batch) : contrastive->compute(batch);
         if (!l.ok()) {
           return context(l.status(),
                          "stage '" + stage.name + "' step " + std::to_string(global + 1));
@@ -320,6 +351,7 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
                    : optim::grad_norm(params);
         optimizer.step();
         optimizer.zero_grad();
+        if (task_objective) task_objective->head().after_step();
       } catch (const Error& e) {
         return absl::InternalError("stage '" + stage.name + "' step " + std::to_string(global + 1) +
                                    ": " + e.what());
@@ -374,8 +406,12 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
     progress.Finish();
     // Evaluation at the stage's end.
     const bool last = si + 1 == config.stages.size();
+    std::set<std::string> tasks_trained;
+    for (size_t j = 0; j <= si; ++j) {
+      if (config.stages[j].kind == StageKind::kTask) tasks_trained.insert(*config.stages[j].task);
+    }
     auto result = evaluator.run(trained, /*points_per_modality=*/200,
-                                last ? 0 : config.eval.stage_max_samples);
+                                last ? 0 : config.eval.stage_max_samples, &tasks_trained);
     if (!result.ok())
       return context(result.status(), "evaluation after stage '" + stage.name + "'");
     run.eval["stages"][stage.name] = result->metrics;

@@ -85,7 +85,12 @@ void summary(const recipe::Recipe& r, bool instantiated) {
     } else {
       std::cout << *s.epochs << " epochs";
     }
-    std::cout << ", lr " << s.optimizer.lr << ", pairs " << pairs_str(s.pairs) << "\n";
+    std::cout << ", lr " << s.optimizer.lr;
+    if (s.kind == recipe::StageKind::kTask) {
+      std::cout << ", task " << s.task.value_or("?") << "\n";
+    } else {
+      std::cout << ", pairs " << pairs_str(s.pairs) << "\n";
+    }
   }
   std::cout << "  plugins:    "
             << (r.plugins_checked ? "names and options checked" : "not checked (no plugin host)")

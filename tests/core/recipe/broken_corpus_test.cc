@@ -50,7 +50,16 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"negative_lr.yaml", 8, "stages.0.optimizer.lr: must be > 0, got -0.001"},
         Case{"duplicate_stage.yaml", 9,
              "stages.1.name: duplicate stage name 'align' (first used at line 4)"},
-        Case{"defaults_cycle_b.yaml", 4, "defaults cycle: ", "defaults_cycle_a.yaml"}),
+        Case{"defaults_cycle_b.yaml", 4, "defaults cycle: ", "defaults_cycle_a.yaml"},
+        Case{"task_stage_without_task.yaml", 7,
+             "stages.0.task: missing required key 'task': a task stage names an entry of "
+             "`tasks`"},
+        Case{"task_unknown.yaml", 9,
+             "stages.0.task: unknown task 'clasify' (did you mean 'classify'?); the recipe's "
+             "tasks are: classify"},
+        Case{"task_learned_contrastive.yaml", 11,
+             "stages.0.task: task 'vqa' has mode: learned, which a contrastive stage cannot use "
+             "(a learned gate needs fused inputs)"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::string name = info.param.file;
       return name.substr(0, name.find('.'));

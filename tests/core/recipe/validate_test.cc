@@ -112,7 +112,7 @@ TEST(Validate, RangesAndChoices) {
                      "'skip'?)"),
             std::string::npos)
       << all;
-  EXPECT_NE(all.find("stages.0.kind: expected one of instance, cluster, semantic, got "
+  EXPECT_NE(all.find("stages.0.kind: expected one of instance, cluster, semantic, task, got "
                      "'instanse' (did you mean 'instance'?)"),
             std::string::npos)
       << all;
