@@ -1,7 +1,9 @@
-// The dtype the matrix kernels (matmul, attention, convolution) compute in, per device.
+// The dtype the matrix kernels (matmul, attention, convolution) and the elementwise unary and
+// binary kernels compute in, per device.
 //
 // The CPU kernels widen bf16/f16 to f32 (and the result is rounded back once). The CUDA
-// backend's cuBLASLt/cuDNN kernels take bf16/f16 natively, with f32 accumulation, so on a CUDA
+// backend's cuBLASLt/cuDNN kernels take bf16/f16 natively, with f32 accumulation (its elementwise
+// kernels widen each element to f32 in registers), so on a CUDA
 // device those dtypes stay as they are: widening would cost a pass over every operand and the
 // tensor cores. The CUDA registrations switch this on at load; without them (a CPU build, or a
 // stand-in device in tests) every device widens, as the CPU kernels that then run expect.

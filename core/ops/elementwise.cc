@@ -6,6 +6,7 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/elementwise_kernels.h"
+#include "core/ops/device_dtype.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
 #include "core/ops/reduce.h"
@@ -62,7 +63,8 @@ bool is_comparison(BinaryOp op) {
 Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Device device = ops_internal::common_device("elementwise op", {&a, &b});
   const DType result = promote_types(a.dtype(), b.dtype());
-  const DType compute = kernel_dtype(result);
+  // bf16/f16 stay as they are on CUDA (its kernels widen per element); the CPU widens.
+  const DType compute = ops_internal::device_kernel_dtype(result, device);
   const Shape shape = broadcast_shapes(a.shape(), b.shape());
   const bool cmp = is_comparison(op);
   Tensor out = Tensor::empty(shape, cmp ? DType::kBool : compute, device);
@@ -75,7 +77,7 @@ Tensor binary_raw(BinaryOp op, const Tensor& a, const Tensor& b) {
 
 Tensor unary_raw(UnaryOp op, const Tensor& x, double alpha = 0, double beta = 0) {
   ops_internal::require_same_device("elementwise op", {&x});
-  const DType compute = kernel_dtype(x.dtype());
+  const DType compute = ops_internal::device_kernel_dtype(x.dtype(), x.device());
   const bool logical = op == UnaryOp::kNot;
   Tensor out = Tensor::empty(x.shape(), logical ? DType::kBool : compute, x.device());
   CHORUS_KERNEL(cpu::unary_kernel)(op, out, ops_internal::cast_raw(x, compute), alpha, beta);

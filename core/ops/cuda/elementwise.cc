@@ -22,8 +22,7 @@ void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   DeviceGuard guard(d);
   Operand ops[3];
   const Geometry geo = make_geometry(out.shape(), {&out, &a, &b}, ops);
-  launch_binary(static_cast<int>(op), a.dtype() == DType::kF64, geo, ops[0], ops[1], ops[2],
-                current_stream(d));
+  launch_binary(static_cast<int>(op), a.dtype(), geo, ops[0], ops[1], ops[2], current_stream(d));
   check_launch("binary elementwise op", describe("binary", {&out, &a, &b}));
 }
 
@@ -32,7 +31,7 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& x, double alpha, double 
   DeviceGuard guard(d);
   Operand ops[2];
   const Geometry geo = make_geometry(out.shape(), {&out, &x}, ops);
-  launch_unary(static_cast<int>(op), x.dtype() == DType::kF64, geo, ops[0], ops[1], alpha, beta,
+  launch_unary(static_cast<int>(op), x.dtype(), geo, ops[0], ops[1], alpha, beta,
                current_stream(d));
   check_launch("unary elementwise op", describe("unary", {&out, &x}));
 }

@@ -42,9 +42,11 @@ enum UnaryCode : int {
   kUnGeluTanhGrad
 };
 
-void launch_binary(int op, bool f64, const Geometry& geo, const Operand& out, const Operand& a,
+// `dtype`: the operands' dtype (the output's too, except comparisons, which write bool): f32,
+// f64, or bf16/f16 (computed in f32).
+void launch_binary(int op, DType dtype, const Geometry& geo, const Operand& out, const Operand& a,
                    const Operand& b, StreamHandle stream);
-void launch_unary(int op, bool f64, const Geometry& geo, const Operand& out, const Operand& x,
+void launch_unary(int op, DType dtype, const Geometry& geo, const Operand& out, const Operand& x,
                   double lo, double hi, StreamHandle stream);
 void launch_where(bool f64, const Geometry& geo, const Operand& out, const Operand& cond,
                   const Operand& a, const Operand& b, StreamHandle stream);
