@@ -4,6 +4,7 @@
 // widened on load and rounded once on store.
 #include "core/ops/cuda/row_common.cuh"
 #include "core/ops/cuda/row_launch.h"
+#include "core/ops/cuda/row_regs.cuh"
 
 namespace chorus::cuda {
 namespace {
@@ -185,6 +186,17 @@ template <class T, bool kRms>
 void norm_fwd(void* y, void* mean, void* rstd, const void* x, const void* w, const void* b,
               int64_t rows, int64_t d, double eps, StreamHandle stream) {
   using A = Acc<T>;
+  int vecs = 0, threads = 0;
+  if (vectorizable<T>(d, {x, y}) && vectorizable<A>(d, {w, b}) &&
+      register_row_plan<T>(d, &vecs, &threads)) {
+    with_vecs(vecs, [&](auto kv) {
+      norm_forward_regs<T, kRms, decltype(kv)::value><<<row_blocks(rows), threads, 0, stream>>>(
+          static_cast<T*>(y), static_cast<A*>(mean), static_cast<A*>(rstd),
+          static_cast<const T*>(x), static_cast<const A*>(w), static_cast<const A*>(b), rows, d,
+          static_cast<A>(eps));
+    });
+    return;
+  }
   const size_t bytes = d * sizeof(A);
   const bool cache = bytes <= kMaxCacheBytes;
   allow_smem(norm_forward<T, kRms>, cache ? bytes : 0);

@@ -3,6 +3,7 @@
 // rounded once on store.
 #include "core/ops/cuda/row_common.cuh"
 #include "core/ops/cuda/row_launch.h"
+#include "core/ops/cuda/row_regs.cuh"
 
 namespace chorus::cuda {
 namespace {
@@ -132,6 +133,14 @@ void softmax_fwd(T* y, const T* x, int64_t outer, int64_t n, int64_t inner, bool
     softmax_cols<T><<<grid_for(outer * inner), kBlock, 0, stream>>>(y, x, outer, n, inner, log);
     return;
   }
+  int vecs = 0, threads = 0;
+  if (vectorizable<T>(n, {x, y}) && register_row_plan<T>(n, &vecs, &threads)) {
+    with_vecs(vecs, [&](auto kv) {
+      softmax_forward_regs<T, decltype(kv)::value>
+          <<<row_blocks(outer), threads, 0, stream>>>(y, x, outer, n, log);
+    });
+    return;
+  }
   const size_t bytes = n * sizeof(Acc<T>);
   const bool cache = bytes <= kMaxCacheBytes;
   allow_smem(softmax_rows<T>, cache ? bytes : 0);
@@ -146,6 +155,14 @@ void softmax_bwd(T* gx, const T* g, const T* y, int64_t outer, int64_t n, int64_
   if (inner != 1) {
     softmax_cols_backward<T>
         <<<grid_for(outer * inner), kBlock, 0, stream>>>(gx, g, y, outer, n, inner, log);
+    return;
+  }
+  int vecs = 0, threads = 0;
+  if (vectorizable<T>(n, {gx, g, y}) && register_row_plan<T>(n, &vecs, &threads)) {
+    with_vecs(vecs, [&](auto kv) {
+      softmax_backward_regs<T, decltype(kv)::value>
+          <<<row_blocks(outer), threads, 0, stream>>>(gx, g, y, outer, n, log);
+    });
     return;
   }
   const size_t bytes = 2 * n * sizeof(Acc<T>);
