@@ -216,6 +216,25 @@ void norm_bwd(void* gx, void* gw, void* gb, const void* g, const void* x, const 
               StreamHandle stream) {
   using A = Acc<T>;
   const bool params = gw != nullptr || gb != nullptr;
+  int vecs = 0, threads = 0;
+  if (vectorizable<T>(d, {gx, g, x}) && vectorizable<A>(d, {w}) &&
+      register_row_plan<T>(d, &vecs, &threads, /*max_vecs=*/2)) {
+    const int64_t blocks = params ? param_blocks(rows) : row_blocks(rows);
+    A* pw = static_cast<A*>(workspace);
+    A* pb = pw + blocks * d;  // within norm_backward_workspace: 2 * param_blocks * d
+    with_vecs<2>(vecs, [&](auto kv) {
+      norm_backward_regs<T, kRms, decltype(kv)::value>
+          <<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+              static_cast<T*>(gx), pw, pb, static_cast<const T*>(g), static_cast<const T*>(x),
+              static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<const A*>(w),
+              rows, d, params);
+    });
+    if (params) {
+      sum_partials<A><<<grid_for(d), kBlock, 0, stream>>>(static_cast<A*>(gw), static_cast<A*>(gb),
+                                                          pw, pb, static_cast<int>(blocks), d);
+    }
+    return;
+  }
   const size_t cache_bytes = 2 * d * sizeof(A);
   const size_t param_bytes = 2 * d * sizeof(A);
   const bool vec = vectorizable<T>(d, {gx, g, x});

@@ -12,6 +12,7 @@
 // size), so each load instruction of a warp covers 512 contiguous bytes.
 #pragma once
 
+#include <cstdlib>
 #include <type_traits>
 
 #include "core/ops/cuda/row_common.cuh"
@@ -21,11 +22,22 @@ namespace chorus::cuda::row_detail {
 // Vectors per thread and threads per block for a register-resident row of n elements of T, or
 // false when the row is too long. Prefers 128-256 threads with several vectors each (more
 // loads in flight per thread) over many threads with one vector.
+// The preferred block size; CHORUS_ROW_THREADS (32..512) overrides it, for tuning runs.
+inline int64_t preferred_row_threads() {
+  static const int64_t value = [] {
+    const char* env = std::getenv("CHORUS_ROW_THREADS");
+    const int64_t v = env != nullptr ? std::atoll(env) : 256;
+    return v >= 32 && v <= 512 ? v : int64_t{256};
+  }();
+  return value;
+}
+
 template <class T>
-bool register_row_plan(int64_t n, int* vecs, int* threads) {
+bool register_row_plan(int64_t n, int* vecs, int* threads, int max_vecs = 8) {
   constexpr int64_t W = Vec16<T>::kWidth;
-  for (int64_t limit : {256, 512}) {
+  for (int64_t limit : {preferred_row_threads(), int64_t{512}}) {
     for (int kv : {1, 2, 4, 8}) {
+      if (kv > max_vecs) break;
       int64_t t = (n + W * kv - 1) / (W * kv);
       t = std::max<int64_t>(32, (t + 31) / 32 * 32);
       if (t <= limit) {
@@ -110,6 +122,83 @@ __global__ void __launch_bounds__(512)
   }
 }
 
+template <class A, int W>
+__device__ __forceinline__ void store_params(A* p, int64_t j, const A* in) {
+#pragma unroll
+  for (int k = 0; k < W; k += Vec16<A>::kWidth) Vec16<A>::store(p, j + k, in + k);
+}
+
+// gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w, x̂ = (x − mean)·rstd (RMS: no mean(ĝ)).
+// With `params`, each thread also sums g·x̂ and g over the block's rows for the columns it owns
+// (the same columns in every row, so registers suffice) and writes the block's partial row to
+// partial_w / partial_b [gridDim.x, d]; sum_partials adds the blocks. Up to 2 vectors per
+// thread: g, x̂ and the two partials make four register arrays.
+template <class T, bool kRms, int kVecs>
+__global__ void __launch_bounds__(512)
+    norm_backward_regs(T* gx, Acc<T>* partial_w, Acc<T>* partial_b, const T* g, const T* x,
+                       const Acc<T>* mean, const Acc<T>* rstd, const Acc<T>* w, int64_t rows,
+                       int64_t d, bool params) {
+  using A = Acc<T>;
+  constexpr int W = Vec16<T>::kWidth;
+  __shared__ A scratch[32];
+  A pw[kVecs][W], pb[kVecs][W];
+#pragma unroll
+  for (int i = 0; i < kVecs; ++i) {
+#pragma unroll
+    for (int k = 0; k < W; ++k) pw[i][k] = pb[i][k] = A(0);
+  }
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const A mu = kRms ? A(0) : mean[r], rs = rstd[r];
+    A gv[kVecs][W], xv[kVecs][W];
+    A sg = 0, sgx = 0;
+#pragma unroll
+    for (int i = 0; i < kVecs; ++i) {
+      const int64_t j = reg_col<T>(i);
+      if (j >= d) continue;
+      Vec16<T>::load(g + r * d, j, gv[i]);
+      Vec16<T>::load(x + r * d, j, xv[i]);
+      A wv[W];
+      if (w) load_params<A, W>(w, j, wv);
+#pragma unroll
+      for (int k = 0; k < W; ++k) {
+        const A xh = (xv[i][k] - mu) * rs;
+        if (params) {
+          pw[i][k] += gv[i][k] * xh;
+          pb[i][k] += gv[i][k];
+        }
+        const A gw = w ? gv[i][k] * wv[k] : gv[i][k];
+        gv[i][k] = gw;
+        xv[i][k] = xh;
+        sg += gw;
+        sgx += gw * xh;
+      }
+    }
+    if (!kRms) sg = block_sum(sg, scratch);
+    sgx = block_sum(sgx, scratch);
+    if (gx == nullptr) continue;
+    const A inv_d = A(1) / static_cast<A>(d);
+    const A mg = sg * inv_d, mgx = sgx * inv_d;
+#pragma unroll
+    for (int i = 0; i < kVecs; ++i) {
+      const int64_t j = reg_col<T>(i);
+      if (j >= d) continue;
+#pragma unroll
+      for (int k = 0; k < W; ++k) {
+        gv[i][k] = rs * (kRms ? gv[i][k] - xv[i][k] * mgx : gv[i][k] - mg - xv[i][k] * mgx);
+      }
+      Vec16<T>::store(gx + r * d, j, gv[i]);
+    }
+  }
+  if (!params) return;
+#pragma unroll
+  for (int i = 0; i < kVecs; ++i) {
+    const int64_t j = reg_col<T>(i);
+    if (j >= d) continue;
+    store_params<A, W>(partial_w + blockIdx.x * d, j, pw[i]);
+    store_params<A, W>(partial_b + blockIdx.x * d, j, pb[i]);
+  }
+}
+
 template <class T, int kVecs>
 __global__ void __launch_bounds__(512)
     softmax_forward_regs(T* y, const T* x, int64_t rows, int64_t n, bool log) {
@@ -184,19 +273,18 @@ __global__ void __launch_bounds__(512)
   }
 }
 
-// Calls f(std::integral_constant<int, V>{}) for the planned vector count V (1, 2, 4 or 8).
-template <class F>
+// Calls f(std::integral_constant<int, V>{}) for the planned vector count V (1, 2, 4 or 8, at
+// most kMax: only those kernels are instantiated).
+template <int kMax = 8, class F>
 void with_vecs(int vecs, F f) {
-  switch (vecs) {
-    case 1:
-      return f(std::integral_constant<int, 1>{});
-    case 2:
-      return f(std::integral_constant<int, 2>{});
-    case 4:
-      return f(std::integral_constant<int, 4>{});
-    default:
-      return f(std::integral_constant<int, 8>{});
+  if (vecs <= 1) return f(std::integral_constant<int, 1>{});
+  if constexpr (kMax >= 2) {
+    if (vecs == 2) return f(std::integral_constant<int, 2>{});
   }
+  if constexpr (kMax >= 4) {
+    if (vecs == 4) return f(std::integral_constant<int, 4>{});
+  }
+  if constexpr (kMax >= 8) return f(std::integral_constant<int, 8>{});
 }
 
 }  // namespace chorus::cuda::row_detail
