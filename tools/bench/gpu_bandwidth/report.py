@@ -1,6 +1,6 @@
 """Summarises one GPU run for docs/gpu-parity.md.
 
-Usage: python3 report.py DIR
+Usage: python3 report.py DIR [--condensed]   (--condensed: one parity row per op)
 DIR holds parity_summary.json (written by chorus_cuda_tests with CHORUS_PARITY_SUMMARY set),
 parity.json (gtest's JSON output), bw_chorus.jsonl and bw_torch.jsonl (bandwidth.cc and
 torch_bandwidth.py). Prints Markdown tables and writes DIR/summary.md.
@@ -38,7 +38,25 @@ def main():
                 out.append(f"- {suite['name']}.{t['name']}: {status} ({t.get('time', '')})")
         out.append("")
     summary = os.path.join(d, "parity_summary.json")
-    if os.path.exists(summary):
+    if os.path.exists(summary) and "--condensed" in sys.argv:
+        # One row per op, dtypes side by side: the form docs/gpu-parity.md keeps.
+        s = json.load(open(summary))
+        ops = {}
+        for r in s["ops"]:
+            ops.setdefault(r["op"], []).append(r)
+        cases = sum(r["cases"] for r in s["ops"])
+        passed = sum(r["passed"] for r in s["ops"])
+        out.append(f"{len(ops)} ops, {cases} cases, {passed} passed.")
+        out.append("")
+        out.append("| op | cases passed | max NMSE by dtype |")
+        out.append("| --- | ---: | --- |")
+        for op, rows in ops.items():
+            c = sum(r["cases"] for r in rows)
+            p = sum(r["passed"] for r in rows)
+            nm = ", ".join(f"{r['dtype']} {r['max_nmse']:.1e}" for r in rows)
+            out.append(f"| {op} | {p}/{c} | {nm} |")
+        out.append("")
+    elif os.path.exists(summary):
         s = json.load(open(summary))
         out.append("| op | dtype | cases | passed | max NMSE |")
         out.append("| --- | --- | ---: | ---: | ---: |")
