@@ -5,13 +5,9 @@
 #include <set>
 
 #include "core/autograd/node.h"
+#include "core/optim/half_precision.h"
 
 namespace chorus::optim {
-namespace {
-
-bool is_low_precision(DType d) { return d == DType::kBF16 || d == DType::kF16; }
-
-}  // namespace
 
 Optimizer::Optimizer(std::vector<NamedTensors> group_params, const std::vector<double>& group_lrs)
     : groups_(std::move(group_params)), lrs_(group_lrs) {
@@ -24,7 +20,7 @@ Optimizer::Optimizer(std::vector<NamedTensors> group_params, const std::vector<d
     for (const auto& [name, p] : groups_[g]) {
       CHORUS_CHECK(p.defined(), "optimizer: parameter '", name, "' is undefined");
       const DType d = p.dtype();
-      CHORUS_CHECK(d == DType::kF32 || d == DType::kF64 || is_low_precision(d),
+      CHORUS_CHECK(d == DType::kF32 || d == DType::kF64 || is_half_precision(d),
                    "optimizer: parameter '", name, "' has dtype ", dtype_name(d),
                    " (expected f32, f64, bf16 or f16)");
       CHORUS_CHECK(!group_of_.count(name), "optimizer: parameter name '", name, "' appears twice");
@@ -95,7 +91,7 @@ void Optimizer::step() {
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
       ParamState& st = state_[name];
-      const bool low = is_low_precision(p.dtype());
+      const bool low = is_half_precision(p.dtype());
       if (st.step == 0 && low && !st.master.defined()) {
         st.master = Tensor::empty(p.shape(), DType::kF32, p.device());
         st.master.copy_(p);

@@ -3,14 +3,13 @@
 #include <algorithm>
 
 #include "absl/strings/str_join.h"
+#include "core/optim/half_precision.h"
 #include "core/optim/optimizer.h"
 
 namespace chorus::optim {
 namespace {
 
 Tensor i64_scalar(int64_t v) { return Tensor::from_vector<int64_t>({v}, {}); }
-
-bool is_low_precision(DType d) { return d == DType::kBF16 || d == DType::kF16; }
 
 // The dtype of a parameter's state: the master's (f32) for low-precision parameters, else the
 // parameter's own.
@@ -69,7 +68,7 @@ absl::Status Optimizer::load_state_dict(const std::map<std::string, Tensor>& sta
     if (key.rfind("master.", 0) == 0) {
       const std::string name = key.substr(7);
       const Tensor* p = param_of(name);
-      if (!p || !is_low_precision(p->dtype())) {
+      if (!p || !is_half_precision(p->dtype())) {
         problems.push_back("unexpected '" + key + "' (no bf16/f16 parameter '" + name + "')");
       } else if (t.dtype() != DType::kF32 || t.shape() != p->shape()) {
         problems.push_back("'" + key + "' is " + describe(t) + ", expected f32" +
@@ -113,7 +112,7 @@ absl::Status Optimizer::load_state_dict(const std::map<std::string, Tensor>& sta
     for (const std::string& buf : buffer_names(group_of_.at(name))) {
       if (!st.buffers.count(buf)) problems.push_back("missing 'state." + name + "." + buf + "'");
     }
-    if (is_low_precision(p.dtype()) && !st.master.defined()) {
+    if (is_half_precision(p.dtype()) && !st.master.defined()) {
       problems.push_back("missing 'master." + name + "'");
     }
   }

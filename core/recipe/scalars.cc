@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 
 namespace chorus::recipe {
 
@@ -41,6 +42,12 @@ std::optional<double> as_float(const Node& n) {
   const double out = std::strtod(v.c_str(), &end);
   if (end != v.c_str() + v.size() || !std::isfinite(out)) return std::nullopt;
   return out;
+}
+
+std::string format_number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
 }
 
 std::string describe(const Node& n) {

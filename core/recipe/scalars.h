@@ -18,4 +18,7 @@ std::optional<double> as_float(const Node& n);  // integers too; finite values o
 // "integer 12", "string \"abc\"", "a list", "a mapping", "nothing": what a node is, for messages.
 std::string describe(const Node& n);
 
+// A number as messages and docs print it (shortest form of `ostream <<`: 0.5, 1e-08, 100).
+std::string format_number(double v);
+
 }  // namespace chorus::recipe

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/recipe/scalars.h"
 #include "core/recipe/schema.h"
 
 namespace chorus::recipe {
@@ -12,16 +13,10 @@ struct Row {
   std::string key, type, default_value, doc;
 };
 
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 std::string constraint(const Field& f) {
   std::string lo, hi;
-  if (f.min) lo = (f.min_exclusive ? "> " : ">= ") + number(*f.min);
-  if (f.max) hi = "<= " + number(*f.max);
+  if (f.min) lo = (f.min_exclusive ? "> " : ">= ") + format_number(*f.min);
+  if (f.max) hi = "<= " + format_number(*f.max);
   std::string out = lo.empty() ? hi : (hi.empty() ? lo : lo + ", " + hi);
   if (f.type == Type::kList && (f.min_items > 0 || f.max_items != static_cast<size_t>(-1))) {
     std::string n = f.min_items == f.max_items ? "exactly " + std::to_string(f.min_items)

@@ -14,12 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 std::string quoted_list(const std::vector<std::string>& values) {
   std::string out;
   for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + values[i];
@@ -228,12 +222,12 @@ class Validator {
   bool in_range(double v, const Node& n, const Field& f, const std::string& path) {
     if (f.min && (f.min_exclusive ? !(v > *f.min) : !(v >= *f.min))) {
       error(n.loc(), path,
-            std::string("must be ") + (f.min_exclusive ? "> " : ">= ") + number(*f.min) + ", got " +
-                n.value());
+            std::string("must be ") + (f.min_exclusive ? "> " : ">= ") + format_number(*f.min) +
+                ", got " + n.value());
       return false;
     }
     if (f.max && !(v <= *f.max)) {
-      error(n.loc(), path, "must be <= " + number(*f.max) + ", got " + n.value());
+      error(n.loc(), path, "must be <= " + format_number(*f.max) + ", got " + n.value());
       return false;
     }
     return true;

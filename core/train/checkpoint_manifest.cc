@@ -16,8 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kFormat = "chorus-checkpoint-manifest";
-constexpr int kVersion = 1;
+constexpr const char* kManifestFormat = "chorus-checkpoint-manifest";
+constexpr int kManifestVersion = 1;
 
 std::string hex32(uint32_t v) {
   char buf[9];
@@ -41,7 +41,8 @@ absl::StatusOr<std::string> build_manifest(const std::string& dir,
     if (!digest.ok()) return digest.status();
     listed[name] = {{"bytes", digest->size}, {"crc32c", hex32(digest->crc32c)}};
   }
-  const json manifest = {{"format", kFormat}, {"version", kVersion}, {"files", listed}};
+  const json manifest = {
+      {"format", kManifestFormat}, {"version", kManifestVersion}, {"files", listed}};
   return manifest.dump(2) + "\n";
 }
 
@@ -59,15 +60,15 @@ absl::Status verify_manifest(const std::string& dir, const std::vector<std::stri
   if (manifest.is_discarded() || !manifest.is_object()) {
     return absl::DataLossError(absl::StrCat(dir, ": ", kManifestFile, " is not valid JSON"));
   }
-  if (manifest.value("format", json()) != kFormat) {
+  if (manifest.value("format", json()) != kManifestFormat) {
     return absl::DataLossError(absl::StrCat(dir, ": ", kManifestFile,
                                             " is not a checkpoint manifest (format is not \"",
-                                            kFormat, "\")"));
+                                            kManifestFormat, "\")"));
   }
-  if (manifest.value("version", json()) != kVersion) {
+  if (manifest.value("version", json()) != kManifestVersion) {
     return absl::DataLossError(absl::StrCat(dir, ": ", kManifestFile, " has version ",
                                             manifest.value("version", json()).dump(),
-                                            "; this engine reads version ", kVersion));
+                                            "; this engine reads version ", kManifestVersion));
   }
   const json& files = manifest.value("files", json());
   if (!files.is_object()) {

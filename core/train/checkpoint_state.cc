@@ -10,8 +10,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kFormat = "chorus-checkpoint-state";
-constexpr int kVersion = 1;
+constexpr const char* kStateFormat = "chorus-checkpoint-state";
+constexpr int kStateVersion = 1;
 
 // Collects the first problem found while decoding, so each accessor stays one line.
 class Reader {
@@ -74,8 +74,8 @@ std::string state_to_json(const CheckpointState& s) {
     rng[name] = {{"seed", seed_offset.first}, {"offset", seed_offset.second}};
   }
   const json j = {
-      {"format", kFormat},
-      {"version", kVersion},
+      {"format", kStateFormat},
+      {"version", kStateVersion},
       {"step", s.step},
       {"stage", s.stage},
       {"rng", rng},
@@ -95,11 +95,11 @@ absl::StatusOr<CheckpointState> state_from_json(const std::string& text, const s
     return absl::DataLossError(absl::StrCat(path, ": not a valid JSON object"));
   }
   Reader r(path);
-  if (r.string(root, "format") != kFormat) {
-    r.fail(absl::StrCat("format is not \"", kFormat, "\""));
+  if (r.string(root, "format") != kStateFormat) {
+    r.fail(absl::StrCat("format is not \"", kStateFormat, "\""));
   }
-  if (const int64_t v = r.int64(root, "version"); r.status().ok() && v != kVersion) {
-    r.fail(absl::StrCat("version is ", v, "; this engine reads version ", kVersion));
+  if (const int64_t v = r.int64(root, "version"); r.status().ok() && v != kStateVersion) {
+    r.fail(absl::StrCat("version is ", v, "; this engine reads version ", kStateVersion));
   }
   if (!r.status().ok()) return r.status();
 

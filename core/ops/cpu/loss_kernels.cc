@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/ops/cpu/row_grain.h"
 #include "core/ops/cpu/row_io.h"
 #include "core/ops/cpu/row_ops.h"
 #include "core/tensor/dispatch.h"
@@ -20,8 +21,6 @@ using simd::splat;
 using simd::store_n;
 using simd::Vec;
 using simd::vmax;
-
-constexpr int64_t kGrainElements = 16384;
 
 struct Problem {
   int64_t n, c, ignore_index;
@@ -104,10 +103,6 @@ CHORUS_SIMD_CLONES void backward_rows(const Problem& pb, const double* x, const 
   backward_range(pb, x, lse, gx, grad, per_row, factor, eps, r0, r1);
 }
 
-int64_t row_grain(int64_t c) {
-  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(c, 1));
-}
-
 }  // namespace
 
 // bf16 logits (and gradient) rows are staged through f32 scratch rows (row_io.h): the
@@ -119,7 +114,7 @@ void cross_entropy_forward(const Tensor& loss, const Tensor& lse, const Tensor& 
     T* pl = loss.data<T>();
     T* plse = lse.data<T>();
     const T eps = static_cast<T>(smoothing);
-    parallel_for(0, pb.n, row_grain(pb.c), [&](int64_t r0, int64_t r1) {
+    parallel_for(0, pb.n, rows_per_task(pb.c, kRowGrain), [&](int64_t r0, int64_t r1) {
       if (logits.dtype() != DType::kBF16) {
         return forward_rows(pb, logits.data<T>(), pl, plse, eps, r0, r1);
       }
@@ -142,7 +137,7 @@ void cross_entropy_backward(const Tensor& gx, const Tensor& grad, double factor,
     const T* plse = lse.data<T>();
     const T* pg = grad.data<T>();
     const T f = static_cast<T>(factor), eps = static_cast<T>(smoothing);
-    parallel_for(0, pb.n, row_grain(pb.c), [&](int64_t r0, int64_t r1) {
+    parallel_for(0, pb.n, rows_per_task(pb.c, kRowGrain), [&](int64_t r0, int64_t r1) {
       if (logits.dtype() != DType::kBF16) {
         return backward_rows(pb, logits.data<T>(), plse, gx.data<T>(), pg, per_row, f, eps, r0, r1);
       }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/ops/cpu/row_grain.h"
 #include "core/tensor/dispatch.h"
 #include "core/tensor/parallel.h"
 
@@ -11,9 +12,6 @@ namespace chorus::cpu {
 namespace {
 
 // Rows per task so that a task moves about kElementwiseGrain elements.
-int64_t row_grain(int64_t width) {
-  return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, width));
-}
 
 }  // namespace
 
@@ -25,7 +23,7 @@ void moe_gather_rows(const Tensor& out, const Tensor& x, const Tensor& row_slot,
     const T* xp = x.data<T>();
     const T* wp = weights.defined() ? weights.data<T>() : nullptr;
     T* op = out.data<T>();
-    parallel_for(0, m, row_grain(d), [&](int64_t r0, int64_t r1) {
+    parallel_for(0, m, rows_per_task(d), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const T* src = xp + (slot[r] / k) * d;
         T* dst = op + r * d;
@@ -48,7 +46,7 @@ void moe_combine_rows(const Tensor& out, const Tensor& rows, const Tensor& slot_
     const T* rp = rows.data<T>();
     const T* wp = weights.defined() ? weights.data<T>() : nullptr;
     T* op = out.data<T>();
-    parallel_for(0, n, row_grain(d * k), [&](int64_t t0, int64_t t1) {
+    parallel_for(0, n, rows_per_task(d * k), [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         T* dst = op + t * d;
         bool first = true;
@@ -84,7 +82,7 @@ void moe_combine_weight_grad(const Tensor& grad_w, const Tensor& grad_out, const
     const T* gp = grad_out.data<T>();
     const T* rp = rows.data<T>();
     T* gw = grad_w.data<T>();
-    parallel_for(0, n, row_grain(d * k), [&](int64_t t0, int64_t t1) {
+    parallel_for(0, n, rows_per_task(d * k), [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         for (int64_t j = 0; j < k; ++j) {
           const int64_t r = sr[t * k + j];

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/ops/cpu/row_grain.h"
 #include "core/ops/cpu/row_io.h"
 #include "core/ops/cpu/row_ops.h"
 #include "core/tensor/dispatch.h"
@@ -119,12 +120,6 @@ const T* ptr_or_null(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-constexpr int64_t kGrainElements = 16384;
-
-int64_t row_grain(int64_t d) {
-  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(d, 1));
-}
-
 // x, y (and g, gx in backward) may be bf16 (with T = float): their rows are then staged
 // through f32 scratch rows (row_io.h) and the kernel runs one row at a time.
 void forward(bool rms, const Tensor& y, const Tensor& mean, const Tensor& rstd, const Tensor& x,
@@ -139,7 +134,7 @@ void forward(bool rms, const Tensor& y, const Tensor& mean, const Tensor& rstd, 
                     rstd.data<T>(),
                     d};
     const T e = static_cast<T>(eps);
-    parallel_for(0, rows, row_grain(d), [&](int64_t r0, int64_t r1) {
+    parallel_for(0, rows, rows_per_task(d, kRowGrain), [&](int64_t r0, int64_t r1) {
       if (a.x) return forward_rows(rms, a, y.data<T>(), r0, r1, e);
       RowIn<T> in(x, d);
       RowOut<T> out(y, d);
@@ -182,11 +177,11 @@ void backward(bool rms, const Tensor& gx, const Tensor& gweight, const Tensor& g
     };
     const bool need_w = gweight.defined(), need_b = gbias.defined();
     if (!need_w && !need_b) {
-      parallel_for(0, rows, row_grain(d),
+      parallel_for(0, rows, rows_per_task(d, kRowGrain),
                    [&](int64_t r0, int64_t r1) { run(r0, r1, nullptr, nullptr); });
       return;
     }
-    const int64_t chunks = std::clamp<int64_t>(rows * d / kGrainElements, 1, num_threads());
+    const int64_t chunks = std::clamp<int64_t>(rows * d / kRowGrain, 1, num_threads());
     std::vector<T> partial(static_cast<size_t>(chunks * d * 2), T(0));
     parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/ops/cpu/row_grain.h"
 #include "core/ops/cpu/row_ops.h"
 #include "core/tensor/dispatch.h"
 #include "core/tensor/parallel.h"
@@ -15,16 +16,13 @@ using simd::load_n;
 using simd::splat;
 using simd::Vec;
 
-int64_t row_grain(int64_t inner) {
-  return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(inner, 1));
-}
-
 // Runs body(row pointer, row index) over all rows in parallel.
 template <class T, class Body>
 void for_rows(const Tensor& rows, Body&& body) {
   const int64_t outer = rows.shape()[0], inner = rows.shape()[1];
   const T* x = rows.data<T>();
-  parallel_for(0, outer, row_grain(inner), [&](int64_t r0, int64_t r1) { body(x, r0, r1, inner); });
+  parallel_for(0, outer, rows_per_task(inner),
+               [&](int64_t r0, int64_t r1) { body(x, r0, r1, inner); });
 }
 
 // ---------------------------------------------------------------- extreme values
@@ -203,7 +201,7 @@ void sum_rows(const Tensor& out, const Tensor& rows) {
   CHORUS_DISPATCH_FLOAT(rows.dtype(), T, [&] {
     const T* x = rows.data<T>();
     T* o = out.data<T>();
-    parallel_for(0, outer, row_grain(inner), [&](int64_t r0, int64_t r1) {
+    parallel_for(0, outer, rows_per_task(inner), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const T* row = x + r * inner;
         // Four independent double accumulators: accurate and vectorisable.
@@ -266,7 +264,7 @@ void scatter_along_dim(const Tensor& gx, const Tensor& g, const Tensor& indices,
   CHORUS_DISPATCH_FLOAT(g.dtype(), T, [&] {
     const T* pg = g.data<T>();
     T* po = gx.data<T>();
-    parallel_for(0, pre, row_grain(post), [&](int64_t a0, int64_t a1) {
+    parallel_for(0, pre, rows_per_task(post), [&](int64_t a0, int64_t a1) {
       for (int64_t a = a0; a < a1; ++a) {
         for (int64_t b = 0; b < post; ++b) {
           po[(a * n + idx[a * post + b]) * post + b] = pg[a * post + b];

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/ops/cpu/row_grain.h"
 #include "core/ops/cpu/row_io.h"
 #include "core/ops/cpu/row_ops.h"
 #include "core/tensor/dispatch.h"
@@ -26,7 +27,6 @@ using simd::Vec;
 using simd::vmax;
 
 // Below this many elements per task, threading costs more than it saves.
-constexpr int64_t kGrainElements = 16384;
 
 // ---------------------------------------------------------------- rows (softmax over the last dim)
 
@@ -79,15 +79,15 @@ CHORUS_SIMD_INLINE void softmax_backward_row(const T* g, const T* y, T* gx, int6
 }
 
 // ---------------------------------------------------------------- columns (any other dim)
-// A block of up to kBlock columns walks down the n rows (stride `inner`), keeping its running
+// A block of up to kColumnBlock columns walks down the n rows (stride `inner`), keeping its running
 // statistics in small arrays: every row access reads a contiguous run of the block, which
 // uses whole cache lines and avoids the cache-set conflicts of a power-of-two stride.
 
-constexpr int64_t kBlock = 256;
+constexpr int64_t kColumnBlock = 256;
 
 template <bool kLog, class T>
 CHORUS_SIMD_INLINE void softmax_cols(const T* x, T* y, int64_t n, int64_t inner, int64_t b) {
-  alignas(64) T m[kBlock], s[kBlock];
+  alignas(64) T m[kColumnBlock], s[kColumnBlock];
   for (int64_t j = 0; j < b; ++j) m[j] = kNegInf<T>, s[j] = T(0);
   for (int64_t k = 0; k < n; ++k) {
     const T* xk = x + k * inner;
@@ -122,7 +122,7 @@ CHORUS_SIMD_INLINE void softmax_cols(const T* x, T* y, int64_t n, int64_t inner,
 template <bool kLog, class T>
 CHORUS_SIMD_INLINE void softmax_backward_cols(const T* g, const T* y, T* gx, int64_t n,
                                               int64_t inner, int64_t b) {
-  alignas(64) T a[kBlock];
+  alignas(64) T a[kColumnBlock];
   for (int64_t j = 0; j < b; ++j) a[j] = T(0);
   for (int64_t k = 0; k < n; ++k) {
     const T *gk = g + k * inner, *yk = y + k * inner;
@@ -150,9 +150,9 @@ CHORUS_SIMD_INLINE void softmax_backward_cols(const T* g, const T* y, T* gx, int
 // ---------------------------------------------------------------- cloned entry points
 
 // A task is one row (inner == 1) or one block of columns of one outer index; column task t
-// covers outer index t / blocks and columns [c, c + kBlock) of it.
+// covers outer index t / blocks and columns [c, c + kColumnBlock) of it.
 inline int64_t task_count(int64_t outer, int64_t inner) {
-  return inner == 1 ? outer : outer * ((inner + kBlock - 1) / kBlock);
+  return inner == 1 ? outer : outer * ((inner + kColumnBlock - 1) / kColumnBlock);
 }
 
 template <bool kLog, class T>
@@ -162,10 +162,10 @@ CHORUS_SIMD_INLINE void forward_range(const T* x, T* y, int64_t t0, int64_t t1, 
     for (int64_t r = t0; r < t1; ++r) softmax_row<kLog>(x + r * n, y + r * n, n);
     return;
   }
-  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  const int64_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t c = (t % blocks) * kBlock, off = (t / blocks) * n * inner + c;
-    softmax_cols<kLog>(x + off, y + off, n, inner, std::min(kBlock, inner - c));
+    const int64_t c = (t % blocks) * kColumnBlock, off = (t / blocks) * n * inner + c;
+    softmax_cols<kLog>(x + off, y + off, n, inner, std::min(kColumnBlock, inner - c));
   }
 }
 
@@ -177,10 +177,11 @@ CHORUS_SIMD_INLINE void backward_range(const T* g, const T* y, T* gx, int64_t t0
       softmax_backward_row<kLog>(g + r * n, y + r * n, gx + r * n, n);
     return;
   }
-  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  const int64_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t c = (t % blocks) * kBlock, off = (t / blocks) * n * inner + c;
-    softmax_backward_cols<kLog>(g + off, y + off, gx + off, n, inner, std::min(kBlock, inner - c));
+    const int64_t c = (t % blocks) * kColumnBlock, off = (t / blocks) * n * inner + c;
+    softmax_backward_cols<kLog>(g + off, y + off, gx + off, n, inner,
+                                std::min(kColumnBlock, inner - c));
   }
 }
 
@@ -203,10 +204,10 @@ CHORUS_SIMD_CLONES void backward_tasks(const double* g, const double* y, double*
       : backward_range<false>(g, y, gx, t0, t1, n, inner);
 }
 
-// Tasks per chunk so that a chunk holds about kGrainElements elements.
+// Tasks per chunk so that a chunk holds about kRowGrain elements.
 inline int64_t task_grain(int64_t n, int64_t inner) {
-  const int64_t per_task = inner == 1 ? n : n * std::min(inner, kBlock);
-  return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(per_task, 1));
+  const int64_t per_task = inner == 1 ? n : n * std::min(inner, kColumnBlock);
+  return std::max<int64_t>(1, kRowGrain / std::max<int64_t>(per_task, 1));
 }
 
 }  // namespace

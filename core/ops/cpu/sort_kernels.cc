@@ -49,7 +49,7 @@ struct ByPosition {
 // Runs body(row, buffer) for every row with the row's entries loaded into a per-thread
 // buffer, threads splitting the rows.
 template <class T, class Body>
-void for_rows(const Tensor& x, Body&& body) {
+void for_each_sorted_row(const Tensor& x, Body&& body) {
   const int64_t rows = x.shape()[0], n = x.shape()[1];
   const T* xp = static_cast<const T*>(x.raw_data());
   const int64_t grain = std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, 8 * n));
@@ -91,7 +91,7 @@ void top(std::vector<Entry<T>>& buf, int64_t k, bool sorted) {
 
 void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, bool descending) {
   CHORUS_DISPATCH_REAL(x.dtype(), T, [&] {
-    for_rows<T>(x, [&](int64_t r, std::vector<Entry<T>>& buf) {
+    for_each_sorted_row<T>(x, [&](int64_t r, std::vector<Entry<T>>& buf) {
       if (descending) {
         std::sort(buf.begin(), buf.end(), Before<T, true>());
       } else {
@@ -105,7 +105,7 @@ void sort_rows(const Tensor& values, const Tensor& indices, const Tensor& x, boo
 void topk_rows(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t k,
                bool largest, bool sorted) {
   CHORUS_DISPATCH_REAL(x.dtype(), T, [&] {
-    for_rows<T>(x, [&](int64_t r, std::vector<Entry<T>>& buf) {
+    for_each_sorted_row<T>(x, [&](int64_t r, std::vector<Entry<T>>& buf) {
       if (largest) {
         top<T, true>(buf, k, sorted);
       } else {
