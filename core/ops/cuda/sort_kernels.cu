@@ -23,6 +23,31 @@ __device__ __forceinline__ bool before(T av, int64_t ai, T bv, int64_t bi, int64
   return ai < bi;
 }
 
+// Sorts entries [0, size) of the shared arrays (size a power of two) so that every entry comes
+// before those after it by `first(a, b)` ("position a's entry goes before position b's"): the
+// bitonic network, one compare-exchange per thread and step, a barrier between steps.
+template <class T, class First>
+__device__ void bitonic_sort(T* sv, int64_t* si, int64_t size, First first) {
+  for (int64_t k = 2; k <= size; k <<= 1) {
+    for (int64_t h = k >> 1; h > 0; h >>= 1) {
+      for (int64_t t = threadIdx.x; t < size; t += blockDim.x) {
+        const int64_t u = t ^ h;
+        if (u <= t) continue;
+        const bool up = (t & k) == 0;  // this pair's subsequence ascends
+        if (up ? first(u, t) : first(t, u)) {
+          const T v = sv[t];
+          sv[t] = sv[u];
+          sv[u] = v;
+          const int64_t i = si[t];
+          si[t] = si[u];
+          si[u] = i;
+        }
+      }
+      __syncthreads();
+    }
+  }
+}
+
 template <class T>
 __global__ void sort_rows_kernel(T* values, int64_t* indices, const T* x, int64_t rows, int64_t n,
                                  int64_t count, int64_t padded, bool descending, bool by_position) {
@@ -35,26 +60,9 @@ __global__ void sort_rows_kernel(T* values, int64_t* indices, const T* x, int64_
       si[j] = j;
     }
     __syncthreads();
-    for (int64_t k = 2; k <= padded; k <<= 1) {
-      for (int64_t h = k >> 1; h > 0; h >>= 1) {
-        for (int64_t t = threadIdx.x; t < padded; t += blockDim.x) {
-          const int64_t u = t ^ h;
-          if (u <= t) continue;
-          const bool up = (t & k) == 0;  // this pair's subsequence ascends in `before` order
-          const bool swap = up ? before(sv[u], si[u], sv[t], si[t], n, descending)
-                               : before(sv[t], si[t], sv[u], si[u], n, descending);
-          if (swap) {
-            const T v = sv[t];
-            sv[t] = sv[u];
-            sv[u] = v;
-            const int64_t i = si[t];
-            si[t] = si[u];
-            si[u] = i;
-          }
-        }
-        __syncthreads();
-      }
-    }
+    bitonic_sort(sv, si, padded, [&](int64_t a, int64_t b) {
+      return before(sv[a], si[a], sv[b], si[b], n, descending);
+    });
     if (by_position) {  // keep the first `count`, then order them by position
       int64_t kept = 1;
       while (kept < count) kept <<= 1;
@@ -62,25 +70,7 @@ __global__ void sort_rows_kernel(T* values, int64_t* indices, const T* x, int64_
         if (t >= count) si[t] = INT64_MAX;
       }
       __syncthreads();
-      for (int64_t k = 2; k <= kept; k <<= 1) {
-        for (int64_t h = k >> 1; h > 0; h >>= 1) {
-          for (int64_t t = threadIdx.x; t < kept; t += blockDim.x) {
-            const int64_t u = t ^ h;
-            if (u <= t) continue;
-            const bool up = (t & k) == 0;
-            const bool swap = up ? si[u] < si[t] : si[t] < si[u];
-            if (swap) {
-              const T v = sv[t];
-              sv[t] = sv[u];
-              sv[u] = v;
-              const int64_t i = si[t];
-              si[t] = si[u];
-              si[u] = i;
-            }
-          }
-          __syncthreads();
-        }
-      }
+      bitonic_sort(sv, si, kept, [&](int64_t a, int64_t b) { return si[a] < si[b]; });
     }
     for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
       values[r * count + j] = sv[j];
