@@ -21,10 +21,10 @@ Tensor nt_xent(const Tensor& u, const Tensor& v, double temperature) {
   CHORUS_CHECK(n >= 1, "nt_xent: empty batch");
   const Tensor x = l2_normalize(concat({u, v}, 0));
   Tensor sim = mul(matmul(x, x.t()), 1.0 / temperature);
-  sim = add(sim, diagonal_mask(2 * n, kMaskedLogit, sim.dtype()));
+  sim = add(sim, diagonal_mask(2 * n, kMaskedLogit, sim.dtype(), sim.device()));
   std::vector<int64_t> target(static_cast<size_t>(2 * n));
   for (int64_t i = 0; i < 2 * n; ++i) target[static_cast<size_t>(i)] = (i + n) % (2 * n);
-  return cross_entropy(sim, Tensor::from_vector(target, {2 * n}));
+  return cross_entropy(sim, Tensor::from_vector(target, {2 * n}).to(sim.device()));
 }
 
 ClusterHead::ClusterHead(int64_t dim, int64_t num_clusters, Generator& gen, int64_t hidden,

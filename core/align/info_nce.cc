@@ -37,7 +37,7 @@ void check_pair(const Tensor& a, const Tensor& b) {
 }
 
 Tensor symmetric_ce(const Tensor& logits) {
-  const Tensor targets = Tensor::arange(0, logits.size(0));
+  const Tensor targets = Tensor::arange(0, logits.size(0)).to(logits.device());
   return mul(add(cross_entropy(logits, targets), cross_entropy(logits.t().contiguous(), targets)),
              0.5);
 }

@@ -16,10 +16,10 @@ Tensor l2_normalize(const Tensor& x, double eps) {
   return div(x, n);
 }
 
-Tensor diagonal_mask(int64_t n, double value, DType dtype) {
+Tensor diagonal_mask(int64_t n, double value, DType dtype, Device device) {
   std::vector<double> v(static_cast<size_t>(n * n), 0.0);
   for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i * n + i)] = value;
-  return Tensor::from_doubles(v, {n, n}, dtype);
+  return Tensor::from_doubles(v, {n, n}, dtype).to(device);
 }
 
 }  // namespace chorus::align

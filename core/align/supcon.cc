@@ -42,10 +42,10 @@ Tensor supcon_loss(const Tensor& z, const Tensor& labels, const SupConOptions& o
 
   const Tensor zn = l2_normalize(z);
   const Tensor sim = mul(matmul(zn, zn.t()), 1.0 / options.temperature);
-  const Tensor denom =
-      logsumexp(add(sim, diagonal_mask(n, kMaskedLogit, sim.dtype())), {1}, /*keepdim=*/true);
+  const Tensor denom = logsumexp(
+      add(sim, diagonal_mask(n, kMaskedLogit, sim.dtype(), sim.device())), {1}, /*keepdim=*/true);
   const Tensor log_prob = sub(sim, denom);
-  return neg(sum(mul(log_prob, Tensor::from_doubles(w, {n, n}, sim.dtype()))));
+  return neg(sum(mul(log_prob, Tensor::from_doubles(w, {n, n}, sim.dtype()).to(sim.device()))));
 }
 
 Tensor supcon_with_prompts(const std::vector<Tensor>& embeddings, const std::vector<Tensor>& labels,

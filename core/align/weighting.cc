@@ -130,7 +130,10 @@ WeightedModalities ModalityWeighting::forward(const std::vector<ModalityInput>& 
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t i = 0; i < m; ++i) bias[b * m + i] = keep[b][i] ? 0.0 : -1e9;
     Tensor logits = gate->forward(concat(pooled, 1));
-    if (drop) logits = add(logits, Tensor::from_doubles(bias, {batch, m}, logits.dtype()));
+    if (drop) {
+      logits =
+          add(logits, Tensor::from_doubles(bias, {batch, m}, logits.dtype()).to(logits.device()));
+    }
     out.weights = softmax(logits, 1);
     if (options_.gate_projections) {
       for (int64_t i = 0; i < m; ++i) values[i] = tanh(projections[i]->forward(pooled[i]));
@@ -147,10 +150,10 @@ WeightedModalities ModalityWeighting::forward(const std::vector<ModalityInput>& 
       const double r = kept_total > 0 ? base_total / kept_total : 0.0;
       for (int64_t i = 0; i < m; ++i) w[b * m + i] = keep[b][i] ? options_.weights[i] * r : 0.0;
     }
-    out.weights = Tensor::from_doubles(w, {batch, m}, dt);
+    out.weights = Tensor::from_doubles(w, {batch, m}, dt).to(pooled[0].device());
   }
 
-  const Tensor w_detached = out.weights.detach().to(DType::kF64).contiguous();
+  const Tensor w_detached = out.weights.detach().to(Device::cpu()).to(DType::kF64).contiguous();
   out.mean_weights.assign(m, 0.0);
   const double* wp = w_detached.data<double>();
   for (int64_t b = 0; b < batch; ++b)
@@ -167,8 +170,9 @@ WeightedModalities ModalityWeighting::forward(const std::vector<ModalityInput>& 
     token_parts.push_back(mul(in.tokens, wi.unsqueeze(-1)));
     std::vector<double> keep_col(static_cast<size_t>(batch));
     for (int64_t b = 0; b < batch; ++b) keep_col[b] = keep[b][i];
-    Tensor mk =
-        Tensor::from_doubles(keep_col, {batch, 1}, DType::kF32).expand({batch, in.tokens.size(1)});
+    Tensor mk = Tensor::from_doubles(keep_col, {batch, 1}, DType::kF32)
+                    .to(in.tokens.device())
+                    .expand({batch, in.tokens.size(1)});
     if (in.mask.defined()) mk = mul(mk, in.mask.to(DType::kF32));
     mask_parts.push_back(mk.contiguous());
   }

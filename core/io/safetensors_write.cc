@@ -107,11 +107,6 @@ absl::Status save_safetensors(const std::string& path,
     if (!t.defined()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": tensor '", name, "' is undefined"));
     }
-    if (!t.device().is_cpu()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": tensor '", name, "' is on ",
-                                                     t.device().ToString(),
-                                                     "; only CPU tensors can be saved for now"));
-    }
     if (!seen.insert(name).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": tensor name '", name, "' appears twice"));
@@ -147,10 +142,13 @@ absl::Status save_safetensors(const std::string& path,
     const auto& [name, t] = tensors[i];
     Tensor c;
     try {
-      c = t.detach().contiguous();
+      // Device tensors are staged through host memory one at a time, so a checkpoint of a
+      // GPU model needs host memory for its largest tensor, not for the whole model.
+      c = t.device().is_cpu() ? t.detach().contiguous() : t.detach().to(Device::cpu());
     } catch (const std::exception& e) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat(path, ": cannot make tensor '", name, "' contiguous: ", e.what()));
+      // Out of host memory, or a device tensor whose backend is not loaded.
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": cannot read tensor '", name, "': ", e.what()));
     }
     if (auto s = tmp.write(c.raw_data(), c.nbytes(), path); !s.ok()) return s;
   }

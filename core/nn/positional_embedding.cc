@@ -15,7 +15,7 @@ Tensor PositionalEmbedding::forward(int64_t length, int64_t offset) const {
   CHORUS_CHECK(length >= 0 && offset >= 0 && offset + length <= max_length(),
                "PositionalEmbedding: positions [", offset, ", ", offset + length,
                ") exceed the table of ", max_length());
-  return table->forward(Tensor::arange(offset, offset + length));
+  return table->forward(Tensor::arange(offset, offset + length).to(table->weight.device()));
 }
 
 Tensor PositionalEmbedding::forward(const Tensor& positions) const {

@@ -17,6 +17,12 @@ DType state_dtype(DType param) { return param == DType::kF64 ? DType::kF64 : DTy
 
 std::string describe(const Tensor& t) { return dtype_name(t.dtype()) + shape_str(t.shape()); }
 
+// A private copy of loaded state on its parameter's device (checkpoints load into host memory;
+// the parameters may live on a GPU).
+Tensor copy_to(const Tensor& t, Device device) {
+  return t.device() == device ? t.clone() : t.to(device);
+}
+
 }  // namespace
 
 NamedTensors Optimizer::state_dict() const {
@@ -74,7 +80,7 @@ absl::Status Optimizer::load_state_dict(const std::map<std::string, Tensor>& sta
         problems.push_back("'" + key + "' is " + describe(t) + ", expected f32" +
                            shape_str(p->shape()));
       } else {
-        loaded[name].master = t.clone();
+        loaded[name].master = copy_to(t, p->device());
       }
       continue;
     }
@@ -101,7 +107,7 @@ absl::Status Optimizer::load_state_dict(const std::map<std::string, Tensor>& sta
       problems.push_back("'" + key + "' is " + describe(t) + ", expected " +
                          dtype_name(state_dtype(p->dtype())) + shape_str(p->shape()));
     } else {
-      loaded[name].buffers[field] = t.clone();
+      loaded[name].buffers[field] = copy_to(t, p->device());
     }
   }
 

@@ -75,6 +75,11 @@ plugin::Encoder& AlignModel::encoder(const std::string& modality) const {
   return *it->second;
 }
 
+void AlignModel::place_on(Device device) {
+  to(device);
+  device_ = device;
+}
+
 absl::StatusOr<Tensor> AlignModel::embed(const std::string& modality,
                                          const data::Batch& batch) const {
   auto out = encode(modality, batch);
@@ -88,7 +93,16 @@ absl::StatusOr<plugin::EncoderOutput> AlignModel::encode(const std::string& moda
   if (it == encoders_.end()) {
     return absl::NotFoundError("no encoder for modality '" + modality + "'");
   }
-  auto out = plugin::Encode(*it->second, batch);
+  data::Batch moved;
+  const data::Batch* input = &batch;
+  if (!device_.is_cpu()) {
+    moved.size = batch.size;
+    for (const auto& [name, t] : batch.tensors) {
+      moved.tensors[name] = t.defined() && t.device() != device_ ? t.to(device_) : t;
+    }
+    input = &moved;
+  }
+  auto out = plugin::Encode(*it->second, *input);
   if (!out.ok()) {
     return absl::Status(out.status().code(),
                         "encoder '" + modality + "': " + std::string(out.status().message()));

@@ -9,7 +9,8 @@
 //                             stage trains (absent otherwise, so older checkpoints still load)
 //
 // The encoders come from plugins; embed() calls them through plugin::Encode so that an
-// exception inside plugin code becomes a Status here.
+// exception inside plugin code becomes a Status here. Batches arrive from the data loader in
+// host memory; encode() moves them to the model's device (place_on) before the plugin sees them.
 #pragma once
 
 #include <map>
@@ -56,6 +57,10 @@ class AlignModel : public nn::Module {
                                                const data::Batch& batch) const;
 
   int64_t shared_width() const { return shared_width_; }
+  // Moves every parameter and buffer to `device`; embed()/encode() then copy each batch's
+  // tensors there first, so plugins and losses see device tensors only.
+  void place_on(Device device);
+  Device device() const { return device_; }
   const align::LogitScale& logit_scale() const { return *logit_scale_; }
   // Null when no stage of the recipe uses them.
   const align::ClusterHead* cluster_head() const { return cluster_head_.get(); }
@@ -66,6 +71,7 @@ class AlignModel : public nn::Module {
 
  private:
   int64_t shared_width_;
+  Device device_ = Device::cpu();
   std::map<std::string, std::shared_ptr<plugin::Encoder>> encoders_;
   std::shared_ptr<align::LogitScale> logit_scale_;
   std::shared_ptr<align::ClusterHead> cluster_head_;

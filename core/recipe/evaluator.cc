@@ -123,7 +123,8 @@ absl::StatusOr<SplitEmbeddings> Evaluator::embed_split(const std::string& split,
       while (kept < static_cast<int64_t>(mb.rows.size()) && mb.rows[kept] < take) ++kept;
       if (kept == 0) continue;
       const Tensor zk = kept == z->size(0) ? *z : z->narrow(0, 0, kept);
-      chunks[m].push_back(align::l2_normalize(zk));
+      // Metrics (retrieval, k-means, probes) run on the host.
+      chunks[m].push_back(align::l2_normalize(zk).to(Device::cpu()));
       for (int64_t i = 0; i < kept; ++i) {
         out.sample[m].push_back(offset + mb.rows[i]);
         out.labels[m].push_back(labels[mb.rows[i]]);
@@ -165,7 +166,8 @@ absl::StatusOr<EvalResult> Evaluator::run(const std::vector<ModalityPair>& train
     auto pz = model_.embed(prompt_encoder_.modality, *batch);
     model_.train(was_training);
     if (!pz.ok()) return pz.status();
-    const Tensor classes = align::class_embeddings(*pz, prompts_->classes, prompts_->num_classes());
+    const Tensor classes = align::class_embeddings(pz->detach().to(Device::cpu()),
+                                                   prompts_->classes, prompts_->num_classes());
     for (const auto& [name, z] : emb->z) {
       if (name == prompt_encoder_.modality) continue;
       auto r = align::zero_shot_accuracy(z, emb->labels[name], classes);

@@ -18,7 +18,7 @@ Tensor index_tensor(const std::vector<int64_t>& positions) {
 }
 
 Tensor select_rows(const Tensor& x, const std::vector<int64_t>& positions) {
-  return index_select(x, 0, index_tensor(positions));
+  return index_select(x, 0, index_tensor(positions).to(x.device()));
 }
 
 std::string pair_name(const ModalityPair& p) { return p.first + "-" + p.second; }
@@ -29,7 +29,7 @@ Tensor directional_info_nce(const Tensor& za, const Tensor& zb, const Tensor& sc
                             double w_b) {
   const Tensor logits =
       mul(matmul(align::l2_normalize(za), align::l2_normalize(zb).t()), scale.reshape({}));
-  const Tensor targets = Tensor::arange(0, logits.size(0));
+  const Tensor targets = Tensor::arange(0, logits.size(0)).to(logits.device());
   const Tensor a_to_b = cross_entropy(logits, targets);
   const Tensor b_to_a = cross_entropy(logits.t().contiguous(), targets);
   return div(add(mul(a_to_b, w_a), mul(b_to_a, w_b)), w_a + w_b);

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/ops/kernel_dispatch.h"
 #include "core/optim/adamw.h"
 #include "core/optim/clip.h"
 #include "core/optim/schedule.h"
@@ -19,6 +20,7 @@
 #include "core/recipe/report_html.h"
 #include "core/recipe/run_directory.h"
 #include "core/recipe/task_objective.h"
+#include "core/tensor/allocator.h"
 #include "core/tensor/parallel.h"
 #include "core/train/checkpoint.h"
 
@@ -180,10 +182,15 @@ std::vector<int64_t> stage_lengths(const RecipeConfig& config, int64_t samples_p
 
 absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOptions& options) {
   const RecipeConfig& config = recipe.config;
-  if (config.run.device != "cpu") {
-    return absl::UnimplementedError("run.device '" + config.run.device +
-                                    "': recipe training runs on the CPU only so far; "
-                                    "set run.device=cpu");
+  const auto started = Clock::now();
+  auto device = Device::Parse(config.run.device);
+  if (!device.ok()) return context(device.status(), "run.device");
+  if (device->is_cuda() && !has_allocator(Device::Kind::kCuda)) {
+    return absl::FailedPreconditionError(
+        "run.device " + config.run.device +
+        ": this chorus has no CUDA backend (build it with the cuda preset, docs/gpu.md), or "
+        "set run.device=cpu; `chorus train --emulate-cuda` checks a recipe's device plumbing "
+        "without a GPU");
   }
   if (config.run.threads > 0) set_num_threads(config.run.threads);
 
@@ -191,6 +198,13 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
   if (!parts_or.ok()) return parts_or.status();
   Components& parts = **parts_or;
   AlignModel& model = *parts.model;
+  // Parameters move before any weights are loaded: loading copies into them across devices.
+  try {
+    model.place_on(*device);
+  } catch (const Error& e) {
+    return absl::ResourceExhaustedError("run.device " + device->ToString() +
+                                        ": cannot place the model: " + e.what());
+  }
 
   // Run directory and what to resume from.
   std::optional<train::LoadedCheckpoint> ckpt;
@@ -445,7 +459,18 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
   run.log.Line("data: " + std::to_string(stats.samples) + " samples, " +
                std::to_string(stats.bad_samples) + " skipped as bad, consumer waited " +
                std::to_string(stats.wait_seconds) + " s");
-  run.log.Line("done: " + run.dir.path() + " (report.html, eval.json)");
+  if (!device->is_cpu()) {
+    // Ops without a kernel for the device ran on host copies: correct, slow; worth knowing.
+    std::string list;
+    for (const auto& [kernel, count] : ops_internal::host_fallback_counts()) {
+      list += " " + kernel + " x" + std::to_string(count);
+    }
+    run.log.Line(list.empty() ? "host fallbacks: none"
+                              : "host fallbacks (ops run on host copies):" + list);
+  }
+  const double wall = std::chrono::duration<double>(Clock::now() - started).count();
+  run.log.Line("done in " + std::to_string(static_cast<int64_t>(std::lround(wall))) +
+               " s: " + run.dir.path() + " (report.html, eval.json)");
   return TrainResult{run.dir.path(), run.eval};
 }
 

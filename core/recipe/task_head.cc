@@ -89,8 +89,9 @@ TaskHead::TaskHead(const TaskConfig& task, const CoreConfig& core_cfg, int64_t s
 Tensor TaskHead::classify_tokens(const Tensor& tokens, const Tensor& mask, Generator& gen,
                                  Tensor* aux) const {
   Tensor x = proj ? proj->forward(tokens) : tokens;
-  Tensor real = mask.defined() ? mask.to(DType::kF32)
-                               : Tensor::ones({tokens.size(0), tokens.size(1)}, DType::kF32);
+  Tensor real = mask.defined()
+                    ? mask.to(DType::kF32)
+                    : Tensor::ones({tokens.size(0), tokens.size(1)}, DType::kF32, tokens.device());
   nn::ForwardContext ctx;
   ctx.key_padding_mask = eq(real, 0.0);
   ctx.gen = &gen;

@@ -14,15 +14,16 @@ namespace {
 
 Tensor rows_of(const Tensor& x, const std::vector<int64_t>& positions) {
   if (!x.defined()) return x;
-  return index_select(x, 0,
-                      Tensor::from_vector(positions, {static_cast<int64_t>(positions.size())}));
+  return index_select(
+      x, 0,
+      Tensor::from_vector(positions, {static_cast<int64_t>(positions.size())}).to(x.device()));
 }
 
 // Number of rows whose argmax matches the label.
 int64_t correct(const Tensor& logits, const Tensor& labels) {
-  const Tensor best = argmax(logits.detach(), 1);
+  const Tensor best = argmax(logits.detach(), 1).to(Device::cpu());
   const int64_t* b = best.data<int64_t>();
-  const Tensor lc = labels.contiguous();
+  const Tensor lc = labels.to(Device::cpu()).contiguous();
   const int64_t* l = lc.data<int64_t>();
   int64_t n = 0;
   for (int64_t i = 0; i < labels.numel(); ++i) n += b[i] == l[i];
@@ -50,7 +51,7 @@ absl::StatusOr<TaskInputs> task_inputs(const AlignModel& model, const TaskHead& 
   TaskInputs out;
   out.rows = rows;
   if (rows.empty()) return out;
-  out.labels = rows_of(labels, rows);
+  out.labels = rows_of(labels, rows).to(model.device());
   for (const auto& m : mods) {
     const data::ModalityBatch& mb = batch.modalities.at(m);
     auto enc = model.encode(m, mb.batch);

@@ -119,9 +119,17 @@ class Tensor {
 
   // Pointer to the first element (offset applied).
   void* raw_data() const;
-  // Typed pointer; throws if T does not match dtype().
+  // Typed pointer for host code; throws if T does not match dtype() or if the tensor is not on
+  // the CPU (host code reading device memory would crash on a GPU: copy with to(Device::cpu())).
   template <class T>
   T* data() const {
+    CHORUS_CHECK(device().is_cpu(), "data<", dtype_name(dtype_of<T>()), ">() on ", ToString(),
+                 ": host code cannot read device memory; copy it with to(Device::cpu())");
+    return device_data<T>();
+  }
+  // Typed pointer on any device, for code that hands it to device kernels.
+  template <class T>
+  T* device_data() const {
     CHORUS_CHECK(dtype() == dtype_of<T>(), "data<", dtype_name(dtype_of<T>()),
                  ">() on a tensor of dtype ", dtype_name(dtype()));
     return static_cast<T*>(raw_data());

@@ -65,7 +65,7 @@ Tensor downsample_mask(const Tensor& mask, int64_t factor) {
       if (m[static_cast<size_t>(b * L + t)]) d[static_cast<size_t>(b * out + t / factor)] = 1;
     }
   }
-  return Tensor::from_vector<uint8_t>(d, {B, out});
+  return Tensor::from_vector<uint8_t>(d, {B, out}).to(mask.device());
 }
 
 AudioEncoder::AudioEncoder(const plugin::Options& options, int64_t shared_width, uint64_t seed)
@@ -124,7 +124,7 @@ absl::StatusOr<plugin::EncoderOutput> AudioEncoder::encode(const data::Batch& ba
       return absl::InvalidArgumentError(absl::StrCat(
           kWhat, ": ", frames, " frames is outside [1, max_frames = ", max_frames_, "]"));
     }
-    auto frame_mask = modality::batch_mask(batch, B, frames, kWhat);
+    auto frame_mask = modality::batch_mask(batch, B, frames, kWhat, mel->device());
     if (!frame_mask.ok()) return frame_mask.status();
 
     Tensor mask = *frame_mask;
@@ -133,7 +133,7 @@ absl::StatusOr<plugin::EncoderOutput> AudioEncoder::encode(const data::Batch& ba
       const int64_t padded = (frames + stride_ - 1) / stride_ * stride_;
       x = apply_mask(x, mask);
       if (padded != frames) {
-        x = concat({x, Tensor::zeros({B, n_mels_, padded - frames}, x.dtype())}, 2);
+        x = concat({x, Tensor::zeros({B, n_mels_, padded - frames}, x.dtype(), x.device())}, 2);
       }
       x = convs_[0]->forward(x);
       mask = downsample_mask(mask, stride_);
@@ -147,9 +147,9 @@ absl::StatusOr<plugin::EncoderOutput> AudioEncoder::encode(const data::Batch& ba
     const int64_t width = x.size(2);
     if (cls.defined()) {
       x = concat({cls.view({1, 1, width}).expand({B, 1, width}), x}, 1);
-      mask = concat({Tensor::ones({B, 1}, DType::kU8), mask}, 1);
+      mask = concat({Tensor::ones({B, 1}, DType::kU8, mask.device()), mask}, 1);
     }
-    x = add(x, pos->forward(Tensor::arange(0, x.size(1))));
+    x = add(x, pos->forward(Tensor::arange(0, x.size(1)).to(x.device())));
     nn::ForwardContext ctx;
     ctx.key_padding_mask = modality::padding_mask(mask);
     ctx.gen = &dropout_gen_;

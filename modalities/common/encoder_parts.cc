@@ -94,10 +94,10 @@ absl::StatusOr<Tensor> batch_tensor(const data::Batch& batch, const std::string&
 }
 
 absl::StatusOr<Tensor> batch_mask(const data::Batch& batch, int64_t B, int64_t T,
-                                  const std::string& what) {
+                                  const std::string& what, Device device) {
   auto it = batch.tensors.find("mask");
   if (it == batch.tensors.end() || !it->second.defined()) {
-    return Tensor::ones({B, T}, DType::kU8);
+    return Tensor::ones({B, T}, DType::kU8, device);
   }
   const Tensor& m = it->second;
   if (m.dim() != 2 || m.size(0) != B || m.size(1) != T) {

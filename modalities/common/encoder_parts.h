@@ -49,9 +49,10 @@ class SharedHead : public nn::Module {
 // tensor and the problem (missing, wrong rank, batch size differing from batch.size).
 absl::StatusOr<Tensor> batch_tensor(const data::Batch& batch, const std::string& name, int64_t rank,
                                     const std::string& what);
-// The batch's "mask" (u8 [B, T]; any integer or bool dtype is converted) or all ones when the
-// batch has none; an error if its shape is not [B, T].
+// The batch's "mask" (u8 [B, T]; any integer or bool dtype is converted) or all ones on
+// `device` (the other batch tensors') when the batch has none; an error if its shape is not
+// [B, T].
 absl::StatusOr<Tensor> batch_mask(const data::Batch& batch, int64_t B, int64_t T,
-                                  const std::string& what);
+                                  const std::string& what, Device device);
 
 }  // namespace chorus::modality

@@ -152,11 +152,11 @@ absl::StatusOr<plugin::EncoderOutput> ImageEncoder::encode(const data::Batch& ba
     for (int64_t r = 0; r < gh; ++r) {
       for (int64_t c = 0; c < gw; ++c) rows.push_back(1 + r * grid_ + c);
     }
-    x = add(x, pos->forward(Tensor::from_vector<int64_t>(rows, {gh * gw + 1})));
+    x = add(x, pos->forward(Tensor::from_vector<int64_t>(rows, {gh * gw + 1}).to(x.device())));
     nn::ForwardContext ctx;
     ctx.gen = &dropout_gen_;
     Tensor h = transformer->forward(x, ctx).y;
-    return head->forward(h, Tensor::ones({B, gh * gw + 1}, DType::kU8));
+    return head->forward(h, Tensor::ones({B, gh * gw + 1}, DType::kU8, h.device()));
   });
 }
 

@@ -76,7 +76,7 @@ absl::StatusOr<plugin::EncoderOutput> TextEncoder::encode(const data::Batch& bat
       return absl::InvalidArgumentError(absl::StrCat(
           kWhat, ": sequence length ", T, " is outside [1, max_length = ", pos->max_length(), "]"));
     }
-    auto mask = modality::batch_mask(batch, B, T, kWhat);
+    auto mask = modality::batch_mask(batch, B, T, kWhat, ids->device());
     if (!mask.ok()) return mask.status();
     {
       const Tensor lo = amin(*ids), hi = amax(*ids);

@@ -5,16 +5,8 @@
 # only tasks.* parameters train, and task.classify.* in eval.json and `chorus eval --json`.
 #   usage: task_stage_test.sh CHORUS_BIN
 set -euo pipefail
-chorus=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/cli_test_lib.sh" "$1" task
 recipe=$root/tests/fixtures/recipes/train/tiny_task.yaml
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/chorus-task-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-export CHORUS_TEST_DATA=$tmp/data
-"$chorus" data prepare-fmnist --sample --out "$CHORUS_TEST_DATA" >"$tmp/prepare.log" 2>&1 ||
-  { cat "$tmp/prepare.log"; fail "data preparation"; }
 
 CHORUS_TEST_OUT=$tmp/fixed "$chorus" train "$recipe" --quiet || fail "fixed-weight run"
 run=$(ls -d "$tmp"/fixed/tiny_task/*/)

@@ -5,16 +5,8 @@
 # `chorus eval --json` on the finished run reproduces eval.json's final metrics.
 #   usage: train_resume_test.sh CHORUS_BIN
 set -euo pipefail
-chorus=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/cli_test_lib.sh" "$1" train
 recipe=$root/tests/fixtures/recipes/train/tiny.yaml
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/chorus-train-test.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-export CHORUS_TEST_DATA=$tmp/data
-"$chorus" data prepare-fmnist --sample --out "$CHORUS_TEST_DATA" >"$tmp/prepare.log" 2>&1 ||
-  { cat "$tmp/prepare.log"; fail "data preparation"; }
 
 # Uninterrupted.
 CHORUS_TEST_OUT=$tmp/a "$chorus" train "$recipe" --quiet || fail "uninterrupted run"

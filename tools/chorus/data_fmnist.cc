@@ -44,6 +44,7 @@ struct Options {
   int templates = 0, train_voices = 0, test_voices = 0;  // 0 = all
   bool balanced = false;  // select the first n/10 of each class instead of the first n
   int jobs = 8;           // espeak-ng processes at once (each mostly waits on I/O)
+  bool speech = true;  // false: images and captions only (no espeak-ng needed, e.g. on a GPU box)
 };
 
 uint64_t mix(uint64_t x) {
@@ -154,7 +155,7 @@ absl::Status prepare(const Options& o) {
   std::error_code ec;
   for (const char* split : {"train", "test"}) {
     fs::create_directories(fs::path(o.out) / "img" / split, ec);
-    fs::create_directories(fs::path(o.out) / "wav" / split, ec);
+    if (o.speech) fs::create_directories(fs::path(o.out) / "wav" / split, ec);
     if (ec) return absl::InternalError(absl::StrCat(o.out, ": cannot create: ", ec.message()));
   }
 
@@ -199,19 +200,21 @@ absl::Status prepare(const Options& o) {
       const Voice& voice = vs[(h / n_templates) % vs.size()];
       const std::string rel_wav =
           absl::StrCat("wav/", split, "/c", label, "_t", tmpl, "_", voice.id(), ".wav");
-      clips.try_emplace(rel_wav, Clip{label, tmpl, voice, rel_wav});
       nlohmann::json line = {
           {"id", absl::StrCat("fmnist-", split, "-", absl::Dec(i, absl::kZeroPad5))},
           {"image", absl::StrCat("img/", split, "/", absl::Dec(i, absl::kZeroPad5), ".png")},
           {"text", caption(label, tmpl)},
-          {"audio", rel_wav},
           {"label", label},
           {"split", split},
           {"class_name", fmnist_classes()[label].name},
-          {"voice", voice.name},
-          {"speed", voice.speed},
-          {"pitch", voice.pitch},
           {"template", tmpl}};
+      if (o.speech) {
+        clips.try_emplace(rel_wav, Clip{label, tmpl, voice, rel_wav});
+        line["audio"] = rel_wav;
+        line["voice"] = voice.name;
+        line["speed"] = voice.speed;
+        line["pitch"] = voice.pitch;
+      }
       manifest += line.dump() + "\n";
     }
 
@@ -271,7 +274,8 @@ absl::Status prepare(const Options& o) {
           {{"voice", v.name}, {"speed", v.speed}, {"pitch", v.pitch}});
     }
   }
-  classes["source"] = "Fashion-MNIST (Debian dataset-fashion-mnist), speech by espeak-ng";
+  classes["source"] = o.speech ? "Fashion-MNIST (Debian dataset-fashion-mnist), speech by espeak-ng"
+                               : "Fashion-MNIST (Debian dataset-fashion-mnist), no speech";
   classes["sample_rate"] = kSpeechRate;
   if (!write_atomically(o.out + "/classes.json", classes.dump(2) + "\n")) {
     return absl::InternalError(absl::StrCat(o.out, "/classes.json: cannot write"));
@@ -325,9 +329,12 @@ int run_data_prepare_fmnist(const std::vector<std::string>& args) {
       o.templates = 3;
       o.train_voices = 2;
       o.test_voices = 1;
+    } else if (a == "--no-speech") {
+      o.speech = false;
     } else if (a == "--help" || a == "-h") {
       std::cout << "usage: chorus data prepare-fmnist [--out DIR] [--quick | --sample]\n"
-                   "         [--train N] [--test N] [--source DIR] [--jobs N]\n";
+                   "         [--train N] [--test N] [--source DIR] [--jobs N] [--no-speech]\n"
+                   "  --no-speech  images and captions only: no spoken captions, no espeak-ng\n";
       return 0;
     } else {
       std::cerr << "chorus data prepare-fmnist: unknown option '" << a << "'\n";

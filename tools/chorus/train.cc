@@ -6,6 +6,7 @@
 #include "core/recipe/components.h"
 #include "core/recipe/recipe.h"
 #include "core/recipe/stage_runner.h"
+#include "core/tensor/emulated_device.h"
 #include "tools/chorus/commands.h"
 
 namespace chorus::cli {
@@ -13,10 +14,14 @@ namespace chorus::cli {
 namespace {
 
 void train_usage(std::ostream& out) {
-  out << "usage: chorus train RECIPE.yaml [overrides...] [--quiet]\n\n"
+  out << "usage: chorus train RECIPE.yaml [overrides...] [--quiet] [--emulate-cuda]\n\n"
          "  overrides  a.b.c=value (set), +a.b=value (add), ~a.b (remove); e.g.\n"
          "             stages.0.steps=100 run.seed=7 resume=latest\n"
-         "  --quiet    no terminal output (the run's log.txt still has everything)\n\n"
+         "  --quiet    no terminal output (the run's log.txt still has everything)\n"
+         "  --emulate-cuda\n"
+         "             a CPU build only: cuda:N exists in host memory and runs the CPU kernels,\n"
+         "             so run.device=cuda:0 checks the recipe's and plugins' device plumbing\n"
+         "             without a GPU (results equal a CPU run's)\n\n"
          "Writes runs/<run.name>/<timestamp>/ with recipe.resolved.yaml, command.txt, log.txt,\n"
          "metrics.jsonl, checkpoints/, eval.json and report.html.\n";
 }
@@ -36,6 +41,11 @@ int run_train(const std::vector<std::string>& args) {
       return 0;
     } else if (a == "--quiet") {
       options.quiet = true;
+    } else if (a == "--emulate-cuda") {
+      if (absl::Status s = emulate_cuda_on_host(); !s.ok()) {
+        std::cerr << "chorus train: --emulate-cuda: " << s.message() << "\n";
+        return 2;
+      }
     } else if (a == "--kill-after-step" && i + 1 < args.size()) {
       // Crash-recovery tests: the process SIGKILLs itself after this step's checkpoint.
       options.kill_after_step = std::atoll(args[++i].c_str());

@@ -11,7 +11,7 @@ namespace chorus::nn::moe {
 Tensor expert_counts(const Tensor& indices, int64_t num_experts) {
   CHORUS_CHECK(indices.defined() && is_integral(indices.dtype()),
                "expert_counts: indices must be an integer tensor");
-  const Tensor idx = ops_internal::contiguous_raw(indices, DType::kI64);
+  const Tensor idx = ops_internal::contiguous_raw(indices.to(Device::cpu()), DType::kI64);
   const int64_t* p = idx.data<int64_t>();
   std::vector<int64_t> count(num_experts, 0);
   for (int64_t i = 0; i < idx.numel(); ++i) {
@@ -34,7 +34,7 @@ Tensor sequence_balancing_loss(const Tensor& probs, const Tensor& indices, int64
                shape_str(probs.shape()));
   // f[b, i]: the fraction of sequence b's assignments routed to expert i (no gradient).
   std::vector<double> f(static_cast<size_t>(b * num_experts), 0.0);
-  const Tensor idx = ops_internal::contiguous_raw(indices, DType::kI64);
+  const Tensor idx = ops_internal::contiguous_raw(indices.to(Device::cpu()), DType::kI64);
   const int64_t* p = idx.data<int64_t>();
   const double share = 1.0 / static_cast<double>(l * k);
   for (int64_t s = 0; s < b; ++s) {
@@ -45,7 +45,8 @@ Tensor sequence_balancing_loss(const Tensor& probs, const Tensor& indices, int64
       f[s * num_experts + e] += share;
     }
   }
-  const Tensor fraction = Tensor::from_doubles(f, {b, num_experts}, probs.dtype());
+  const Tensor fraction =
+      Tensor::from_doubles(f, {b, num_experts}, probs.dtype()).to(probs.device());
   const Tensor mean_prob = mean(probs, {1});  // P[b, i]
   return mul(sum(mul(fraction, mean_prob)), static_cast<double>(num_experts) / b);
 }

@@ -24,7 +24,7 @@ RoutingPlan make_routing_plan(const Tensor& indices, int64_t num_experts, int64_
   CHORUS_CHECK(num_experts > 0, "make_routing_plan: num_experts must be positive, got ",
                num_experts);
   const int64_t n = indices.size(0), k = indices.size(1), slots = n * k;
-  const Tensor idx = contiguous_raw(indices, DType::kI64);
+  const Tensor idx = contiguous_raw(indices.to(Device::cpu()), DType::kI64);
   const int64_t* expert = idx.data<int64_t>();
 
   // Stable counting sort of the slots by expert.

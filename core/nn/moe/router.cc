@@ -78,7 +78,8 @@ void Router::update_bias(const Tensor& tokens_per_expert) {
   // Steps of γ = 1e-3 on biases near 0.5 vanish in bf16 (spacing 2^-8), so after a
   // Module::to(bf16) the bias goes back to f32 (in place: every handle sees it).
   const DType dtype = expert_bias.dtype() == DType::kF64 ? DType::kF64 : DType::kF32;
-  expert_bias.set_data(Tensor::from_doubles(bias, expert_bias.shape(), dtype));
+  expert_bias.set_data(
+      Tensor::from_doubles(bias, expert_bias.shape(), dtype).to(expert_bias.device()));
 }
 
 }  // namespace chorus::nn::moe

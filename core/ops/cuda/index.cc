@@ -38,7 +38,7 @@ void dropout_backward(const Tensor& gx, const Tensor& g, const Tensor& mask, dou
 void embedding_forward(const Tensor& out, const Tensor& weight, const Tensor& indices) {
   const int d = device_index(weight, "embedding");
   DeviceGuard guard(d);
-  launch_embedding_forward(out.raw_data(), weight.raw_data(), indices.data<int64_t>(),
+  launch_embedding_forward(out.raw_data(), weight.raw_data(), indices.device_data<int64_t>(),
                            indices.numel(), weight.shape()[1] * weight.itemsize(),
                            current_stream(d));
   check_launch("embedding", describe("embedding", {&out, &weight, &indices}));
@@ -50,7 +50,7 @@ void embedding_backward(const Tensor& gweight, const Tensor& g, const Tensor& in
   gweight.zero_();
   DeviceGuard guard(d);
   launch_embedding_backward(is_f64(gweight), gweight.raw_data(), g.raw_data(),
-                            indices.data<int64_t>(), indices.numel(), gweight.shape()[1],
+                            indices.device_data<int64_t>(), indices.numel(), gweight.shape()[1],
                             padding_idx, current_stream(d));
   check_launch("embedding backward", describe("embedding_backward", {&gweight, &g, &indices}));
 }
@@ -100,8 +100,8 @@ void index_select(const Tensor& out, const Tensor& x, int64_t dim, const Tensor&
   DeviceGuard guard(d);
   int64_t outer, n, inner;
   split(x, dim, outer, n, inner);
-  launch_index_select(x.itemsize(), out.raw_data(), x.raw_data(), index.data<int64_t>(), outer, n,
-                      index.numel(), inner, current_stream(d));
+  launch_index_select(x.itemsize(), out.raw_data(), x.raw_data(), index.device_data<int64_t>(),
+                      outer, n, index.numel(), inner, current_stream(d));
   check_launch("index_select", describe("index_select", {&out, &x, &index}));
 }
 
@@ -114,8 +114,8 @@ void index_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor
   DeviceGuard guard(d);
   int64_t outer, n, inner;
   split(out, dim, outer, n, inner);
-  launch_index_add(out.dtype(), out.raw_data(), src.raw_data(), index.data<int64_t>(), outer, n,
-                   index.numel(), inner, current_stream(d));
+  launch_index_add(out.dtype(), out.raw_data(), src.raw_data(), index.device_data<int64_t>(), outer,
+                   n, index.numel(), inner, current_stream(d));
   check_launch("index_add", describe("index_add", {&out, &index, &src}));
 }
 

@@ -13,7 +13,7 @@ void forward(const Tensor& loss, const Tensor& lse, const Tensor& logits, const 
   const int d = device_index(logits, "cross_entropy");
   DeviceGuard guard(d);
   launch_cross_entropy_forward(logits.dtype(), loss.raw_data(), lse.raw_data(), logits.raw_data(),
-                               targets.data<int64_t>(), logits.shape()[0], logits.shape()[1],
+                               targets.device_data<int64_t>(), logits.shape()[0], logits.shape()[1],
                                ignore_index, smoothing, current_stream(d));
   check_launch("cross_entropy", describe("cross_entropy", {&logits, &targets}));
 }
@@ -24,8 +24,9 @@ void backward(const Tensor& gx, const Tensor& grad, double factor, const Tensor&
   DeviceGuard guard(d);
   const int64_t n = logits.shape()[0];
   launch_cross_entropy_backward(logits.dtype(), gx.raw_data(), grad.raw_data(), grad.numel() == n,
-                                factor, logits.raw_data(), targets.data<int64_t>(), lse.raw_data(),
-                                n, logits.shape()[1], ignore_index, smoothing, current_stream(d));
+                                factor, logits.raw_data(), targets.device_data<int64_t>(),
+                                lse.raw_data(), n, logits.shape()[1], ignore_index, smoothing,
+                                current_stream(d));
   check_launch("cross_entropy backward",
                describe("cross_entropy_backward", {&gx, &grad, &logits, &targets}));
 }

@@ -48,7 +48,7 @@ void extreme_rows(const Tensor& values, const Tensor& indices, const Tensor& row
   DeviceGuard guard(d);
   launch_row_extreme(is_max, is_f64(rows), rows.raw_data(),
                      values.defined() ? values.raw_data() : nullptr,
-                     indices.defined() ? indices.data<int64_t>() : nullptr, rows.shape()[0],
+                     indices.defined() ? indices.device_data<int64_t>() : nullptr, rows.shape()[0],
                      rows.shape()[1], current_stream(d));
   check_launch("max/min", describe("extreme_rows", {&values, &indices, &rows}));
 }
@@ -57,8 +57,8 @@ void scatter_along_dim(const Tensor& gx, const Tensor& g, const Tensor& indices,
                        int64_t n, int64_t post) {
   const int d = device_index(gx, "max/min backward");
   DeviceGuard guard(d);
-  launch_scatter_along_dim(is_f64(gx), gx.raw_data(), g.raw_data(), indices.data<int64_t>(), pre, n,
-                           post, current_stream(d));
+  launch_scatter_along_dim(is_f64(gx), gx.raw_data(), g.raw_data(), indices.device_data<int64_t>(),
+                           pre, n, post, current_stream(d));
   check_launch("max/min backward", describe("scatter_along_dim", {&gx, &g, &indices}));
 }
 
@@ -67,7 +67,7 @@ double abs_pow_sum(const Tensor& x, double p) {
   const int d = device_index(x, "grad norm");
   DeviceGuard guard(d);
   Tensor result = Tensor::empty({1 + 1024}, DType::kF64, x.device());
-  launch_abs_pow_sum(x.dtype(), x.raw_data(), x.numel(), p, result.data<double>(),
+  launch_abs_pow_sum(x.dtype(), x.raw_data(), x.numel(), p, result.device_data<double>(),
                      current_stream(d));
   check_launch("grad norm", describe("abs_pow_sum", {&x}));
   return result.slice(0, 0, 1).item();

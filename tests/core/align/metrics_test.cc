@@ -13,6 +13,7 @@
 #include "core/align/linear_probe.h"
 #include "core/align/pca.h"
 #include "core/align/retrieval_metrics.h"
+#include "core/autograd/node.h"
 #include "core/tensor/philox.h"
 #include "test_util.h"
 
@@ -168,6 +169,21 @@ TEST(LinearProbe, LearnsSeparableClassesDeterministically) {
   const LinearProbeResult b = linear_probe(train, ytr, test, yte, 3, o);
   EXPECT_EQ(a.epoch_loss, b.epoch_loss);                           // bit-identical rerun
   EXPECT_THROW(linear_probe(train, ytr, test, yte, 2, o), Error);  // label 2 out of range
+}
+
+// Evaluation calls the probe with gradients off (inside NoGradGuard); the probe trains anyway,
+// with the same result, and leaves the caller's mode as it was.
+TEST(LinearProbe, TrainsUnderTheCallersNoGradGuard) {
+  const auto [train, ytr] = blobs(40, 3, 5, 8.0, 5);
+  const auto [test, yte] = blobs(20, 3, 5, 8.0, 6);
+  LinearProbeOptions o;
+  o.epochs = 3;
+  const LinearProbeResult a = linear_probe(train, ytr, test, yte, 3, o);
+  autograd::NoGradGuard no_grad;
+  const LinearProbeResult b = linear_probe(train, ytr, test, yte, 3, o);
+  EXPECT_FALSE(autograd::grad_enabled());
+  EXPECT_EQ(a.epoch_loss, b.epoch_loss);
+  EXPECT_EQ(a.test_accuracy, b.test_accuracy);
 }
 
 }  // namespace

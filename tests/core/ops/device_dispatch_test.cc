@@ -1,9 +1,9 @@
 // The device dispatch of core/ops/kernel_dispatch.h, exercised without a GPU. A stand-in
-// "cuda:0" whose memory is host memory is installed through the tensor layer's allocator and
-// copy hooks; no CUDA kernel is registered in a CPU build, so every op on it goes through the
-// front-ends' device plumbing (same-device checks, host reads of indices, 0-dim host scalars)
-// and the host fallback. Results must equal the CPU's exactly: the same CPU kernels run.
-// In a CUDA build the real backend owns cuda:0 and these tests skip (tests/cuda covers it).
+// "cuda:0" whose memory is host memory (core/tensor/emulated_device.h) is installed; no CUDA kernel
+// is registered in a CPU build, so every op on it goes through the front-ends' device plumbing
+// (same-device checks, host reads of indices, 0-dim host scalars) and the host fallback. Results
+// must equal the CPU's exactly: the same CPU kernels run. In a CUDA build the real backend owns
+// cuda:0 and these tests skip (tests/cuda covers it).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -21,8 +21,7 @@
 #include "core/ops/normalization.h"
 #include "core/ops/reduce.h"
 #include "core/ops/softmax.h"
-#include "core/tensor/allocator.h"
-#include "core/tensor/device_copy.h"
+#include "core/tensor/emulated_device.h"
 #include "test_util.h"
 
 namespace chorus {
@@ -30,59 +29,23 @@ namespace {
 
 using testing::uniform;
 
-// The same memory seen as a host tensor.
-Tensor host_view(const Tensor& t) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage =
-      std::make_shared<Storage>(t.storage()->data(), t.storage()->nbytes(), Device::cpu(), [] {});
-  impl->shape = t.shape();
-  impl->strides = t.strides();
-  impl->offset = t.offset();
-  impl->dtype = t.dtype();
-  return Tensor(std::move(impl));
-}
-
-class HostBackedAllocator final : public Allocator {
- public:
-  void* allocate(size_t nbytes, Device) override { return std::malloc(nbytes == 0 ? 1 : nbytes); }
-  void deallocate(void* ptr, size_t, Device) override { std::free(ptr); }
-  AllocatorStats stats() const override { return {}; }
-  void reset_peak() override {}
-};
-
-void fake_copy(const Tensor& dst, const Tensor& src) { host_view(dst).copy_(host_view(src)); }
-void fake_fill(const Tensor& dst, double value) { host_view(dst).fill_(value); }
-
 const Device kFake = Device::cuda(0);
 
 class FakeDevice : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (has_allocator(Device::Kind::kCuda) && !installed_) {
+    if (!emulate_cuda_on_host().ok()) {
       GTEST_SKIP() << "a real CUDA backend is loaded; tests/cuda covers it";
     }
-    static HostBackedAllocator allocator;
-    set_allocator(Device::Kind::kCuda, &allocator);
-    set_device_copy(&fake_copy);
-    set_device_fill(&fake_fill);
-    installed_ = true;
   }
-  void TearDown() override {
-    if (!installed_) return;
-    set_allocator(Device::Kind::kCuda, nullptr);
-    set_device_copy(nullptr);
-    set_device_fill(nullptr);
-    installed_ = false;
-  }
+  void TearDown() override { stop_emulating_cuda(); }
   static Tensor on_fake(const Tensor& t) {
     Tensor out = Tensor::empty(t.shape(), t.dtype(), kFake);
     out.copy_(t);
     return out;
   }
   static std::vector<double> values(const Tensor& t) { return t.to_vector<double>(); }
-  static bool installed_;
 };
-bool FakeDevice::installed_ = false;
 
 TEST_F(FakeDevice, ElementwiseWithHostScalarsAndGradients) {
   const Tensor a = uniform({4, 5}, -1, 1, DType::kF32, 1), b = uniform({5}, -1, 1, DType::kF32, 2);
