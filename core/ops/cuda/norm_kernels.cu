@@ -1,6 +1,8 @@
-// Layer norm and RMS norm, forward and backward: one block per row, the row read from global
-// memory once and kept in shared memory when it fits; the backward pass also gathers the
-// weight/bias gradient partials (see norm_backward_input). bf16 rows (uint16_t bits) are
+// Layer norm and RMS norm, forward and backward. Rows of 16-byte-aligned vectors that fit in
+// registers (row_regs.cuh: up to 32768 bf16 columns forward, 8192 backward) take the register
+// kernels launched here; the rest take the kernels of this file: one block per row, the row read
+// from global memory once and kept in shared memory when it fits; the backward pass also gathers
+// the weight/bias gradient partials (see norm_backward_input). bf16 rows (uint16_t bits) are
 // widened on load and rounded once on store.
 #include "core/ops/cuda/row_common.cuh"
 #include "core/ops/cuda/row_launch.h"
@@ -167,33 +169,56 @@ __global__ void norm_backward_params(Acc<T>* partial_w, Acc<T>* partial_b, const
   }
 }
 
+// Column sums of the partial rows: 32 columns per block, 16 lanes per column each adding every
+// 16th partial row, then the 16 sums in order through shared memory (deterministic). One
+// thread per column looping over hundreds of partial rows was latency-bound.
 template <class A>
-__global__ void sum_partials(A* out_w, A* out_b, const A* partial_w, const A* partial_b, int chunks,
-                             int64_t d) {
-  for (int64_t j = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; j < d;
-       j += int64_t{gridDim.x} * blockDim.x) {
-    A aw = 0, ab = 0;
-    for (int c = 0; c < chunks; ++c) {
+__global__ void __launch_bounds__(512) sum_partials(A* out_w, A* out_b, const A* partial_w,
+                                                    const A* partial_b, int chunks, int64_t d) {
+  __shared__ A sw[16][33], sb[16][33];
+  const int64_t j = blockIdx.x * int64_t{32} + threadIdx.x;
+  A aw = 0, ab = 0;
+  if (j < d) {
+#pragma unroll 4
+    for (int c = threadIdx.y; c < chunks; c += 16) {
       aw += partial_w[c * d + j];
       ab += partial_b[c * d + j];
     }
-    if (out_w) out_w[j] = aw;
-    if (out_b) out_b[j] = ab;
   }
+  sw[threadIdx.y][threadIdx.x] = aw;
+  sb[threadIdx.y][threadIdx.x] = ab;
+  __syncthreads();
+  if (threadIdx.y != 0 || j >= d) return;
+  for (int k = 1; k < 16; ++k) {
+    aw += sw[k][threadIdx.x];
+    ab += sb[k][threadIdx.x];
+  }
+  if (out_w) out_w[j] = aw;
+  if (out_b) out_b[j] = ab;
+}
+
+template <class A>
+void launch_sum_partials(void* gw, void* gb, const A* pw, const A* pb, int64_t chunks, int64_t d,
+                         StreamHandle stream) {
+  sum_partials<A><<<static_cast<unsigned>((d + 31) / 32), dim3(32, 16), 0, stream>>>(
+      static_cast<A*>(gw), static_cast<A*>(gb), pw, pb, static_cast<int>(chunks), d);
 }
 
 template <class T, bool kRms>
 void norm_fwd(void* y, void* mean, void* rstd, const void* x, const void* w, const void* b,
               int64_t rows, int64_t d, double eps, StreamHandle stream) {
   using A = Acc<T>;
-  int vecs = 0, threads = 0;
+  RowPlan plan;
   if (vectorizable<T>(d, {x, y}) && vectorizable<A>(d, {w, b}) &&
-      register_row_plan<T>(d, &vecs, &threads)) {
-    with_vecs(vecs, [&](auto kv) {
-      norm_forward_regs<T, kRms, decltype(kv)::value><<<row_blocks(rows), threads, 0, stream>>>(
+      row_plan<T>(d, /*target=*/kRms ? 2 : 4, /*max_vecs=*/8, &plan)) {
+    with_vecs(plan.vecs, [&](auto kv) {
+      constexpr int kV = decltype(kv)::value;
+      auto kernel = norm_forward_regs<T, kRms, kV>;
+      const bool prefetch = row_prefetch() && kV * Pack<T>::kWidth <= 32;
+      kernel<<<row_grid(kernel, plan, rows), plan.threads, 0, stream>>>(
           static_cast<T*>(y), static_cast<A*>(mean), static_cast<A*>(rstd),
           static_cast<const T*>(x), static_cast<const A*>(w), static_cast<const A*>(b), rows, d,
-          static_cast<A>(eps));
+          static_cast<A>(eps), plan.group, prefetch);
     });
     return;
   }
@@ -206,9 +231,15 @@ void norm_fwd(void* y, void* mean, void* rstd, const void* x, const void* w, con
       static_cast<const A*>(w), static_cast<const A*>(b), rows, d, static_cast<A>(eps), cache, vec);
 }
 
-// Blocks of the fused parameter-gradient path: enough to fill the GPU, few enough that the
-// partial rows (blocks × d) stay small next to the tensors.
+// Blocks of the fused parameter-gradient path of the shared-memory kernel: enough to fill the
+// GPU, few enough that the partial rows (blocks × d) stay small next to the tensors.
 int64_t param_blocks(int64_t rows) { return std::clamp<int64_t>(rows, 1, 2 * sm_count()); }
+
+// Partial rows of the register kernel's parameter gradients: at least two per SM, more for many
+// rows (each group keeps its own, so more groups in flight cost more partial rows to add up).
+int64_t param_rows_cap(int64_t rows) {
+  return std::clamp<int64_t>(std::max<int64_t>(2 * sm_count(), rows / 32), 1, rows);
+}
 
 template <class T, bool kRms>
 void norm_bwd(void* gx, void* gw, void* gb, const void* g, const void* x, const void* mean,
@@ -216,23 +247,27 @@ void norm_bwd(void* gx, void* gw, void* gb, const void* g, const void* x, const 
               StreamHandle stream) {
   using A = Acc<T>;
   const bool params = gw != nullptr || gb != nullptr;
-  int vecs = 0, threads = 0;
+  RowPlan plan;
   if (vectorizable<T>(d, {gx, g, x}) && vectorizable<A>(d, {w}) &&
-      register_row_plan<T>(d, &vecs, &threads, /*max_vecs=*/2)) {
-    const int64_t blocks = params ? param_blocks(rows) : row_blocks(rows);
+      row_plan<T>(d, /*target=*/2, /*max_vecs=*/2, &plan)) {
     A* pw = static_cast<A*>(workspace);
-    A* pb = pw + blocks * d;  // within norm_backward_workspace: 2 * param_blocks * d
-    with_vecs<2>(vecs, [&](auto kv) {
-      norm_backward_regs<T, kRms, decltype(kv)::value>
-          <<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
-              static_cast<T*>(gx), pw, pb, static_cast<const T*>(g), static_cast<const T*>(x),
-              static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<const A*>(w),
-              rows, d, params);
+    int64_t partial_rows = 0;
+    with_vecs<2>(plan.vecs, [&](auto kv) {
+      constexpr int kV = decltype(kv)::value;
+      auto kernel = norm_backward_regs<T, kRms, kV>;
+      int64_t blocks = row_grid(kernel, plan, rows);
+      if (params) {  // within norm_backward_workspace: see there
+        blocks = std::clamp<int64_t>(param_rows_cap(rows) / plan.rows_per_block(), 1, blocks);
+      }
+      partial_rows = blocks * plan.rows_per_block();
+      A* pb = pw + partial_rows * d;
+      const bool prefetch = row_prefetch() && kV * Pack<T>::kWidth <= 16;
+      kernel<<<static_cast<unsigned>(blocks), plan.threads, 0, stream>>>(
+          static_cast<T*>(gx), pw, pb, static_cast<const T*>(g), static_cast<const T*>(x),
+          static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<const A*>(w), rows,
+          d, params, plan.group, prefetch);
     });
-    if (params) {
-      sum_partials<A><<<grid_for(d), kBlock, 0, stream>>>(static_cast<A*>(gw), static_cast<A*>(gb),
-                                                          pw, pb, static_cast<int>(blocks), d);
-    }
+    if (params) launch_sum_partials<A>(gw, gb, pw, pw + partial_rows * d, partial_rows, d, stream);
     return;
   }
   const size_t cache_bytes = 2 * d * sizeof(A);
@@ -262,8 +297,7 @@ void norm_bwd(void* gx, void* gw, void* gb, const void* g, const void* x, const 
         pw, pb, static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const A*>(mean),
         static_cast<const A*>(rstd), rows, d);
   }
-  sum_partials<A><<<grid_for(d), kBlock, 0, stream>>>(static_cast<A*>(gw), static_cast<A*>(gb), pw,
-                                                      pb, chunks, d);
+  launch_sum_partials<A>(gw, gb, pw, pb, chunks, d, stream);
 }
 
 }  // namespace
@@ -286,8 +320,12 @@ void launch_norm_forward(bool rms, DType io, void* y, void* mean, void* rstd, co
 }
 
 int64_t norm_backward_workspace(bool f64, int64_t rows, int64_t d) {
-  const int64_t chunks = std::max<int64_t>(param_blocks(rows), kParamChunks);
-  return 2 * chunks * d * (f64 ? 8 : 4);
+  // The shared-memory kernel: param_blocks or kParamChunks partial rows. The register kernel:
+  // at most param_rows_cap, or one block's groups when a block holds several short rows
+  // (rows of at most 512 elements, at most 512 groups).
+  const int64_t chunks =
+      std::max({param_blocks(rows), param_rows_cap(rows), int64_t{kParamChunks}});
+  return 2 * std::max(chunks * d, int64_t{512} * 512) * (f64 ? 8 : 4);
 }
 
 void launch_norm_backward(bool rms, DType io, void* gx, void* gweight, void* gbias, const void* g,

@@ -1,6 +1,8 @@
-// Softmax and log_softmax over the last dim (one block per row, the row read once) and over a
-// middle dim (one thread per column). bf16 rows (uint16_t bits) are widened on load and
-// rounded once on store.
+// Softmax and log_softmax over the last dim and over a middle dim (one thread per column). Rows
+// of 16-byte-aligned vectors that fit in registers (row_regs.cuh: up to 32768 bf16 columns) take
+// the register kernels launched here; the rest one block per row, the row read once and cached
+// in shared memory when it fits. bf16 rows (uint16_t bits) are widened on load and rounded once
+// on store.
 #include "core/ops/cuda/row_common.cuh"
 #include "core/ops/cuda/row_launch.h"
 #include "core/ops/cuda/row_regs.cuh"
@@ -133,11 +135,14 @@ void softmax_fwd(T* y, const T* x, int64_t outer, int64_t n, int64_t inner, bool
     softmax_cols<T><<<grid_for(outer * inner), kBlock, 0, stream>>>(y, x, outer, n, inner, log);
     return;
   }
-  int vecs = 0, threads = 0;
-  if (vectorizable<T>(n, {x, y}) && register_row_plan<T>(n, &vecs, &threads)) {
-    with_vecs(vecs, [&](auto kv) {
-      softmax_forward_regs<T, decltype(kv)::value>
-          <<<row_blocks(outer), threads, 0, stream>>>(y, x, outer, n, log);
+  RowPlan plan;
+  if (vectorizable<T>(n, {x, y}) && row_plan<T>(n, /*target=*/4, /*max_vecs=*/8, &plan)) {
+    with_vecs(plan.vecs, [&](auto kv) {
+      constexpr int kV = decltype(kv)::value;
+      auto kernel = softmax_forward_regs<T, kV>;
+      const bool prefetch = row_prefetch() && kV * Pack<T>::kWidth <= 32;
+      kernel<<<row_grid(kernel, plan, outer), plan.threads, 0, stream>>>(y, x, outer, n, log,
+                                                                         plan.group, prefetch);
     });
     return;
   }
@@ -157,11 +162,14 @@ void softmax_bwd(T* gx, const T* g, const T* y, int64_t outer, int64_t n, int64_
         <<<grid_for(outer * inner), kBlock, 0, stream>>>(gx, g, y, outer, n, inner, log);
     return;
   }
-  int vecs = 0, threads = 0;
-  if (vectorizable<T>(n, {gx, g, y}) && register_row_plan<T>(n, &vecs, &threads)) {
-    with_vecs(vecs, [&](auto kv) {
-      softmax_backward_regs<T, decltype(kv)::value>
-          <<<row_blocks(outer), threads, 0, stream>>>(gx, g, y, outer, n, log);
+  RowPlan plan;
+  if (vectorizable<T>(n, {gx, g, y}) && row_plan<T>(n, /*target=*/2, /*max_vecs=*/8, &plan)) {
+    with_vecs(plan.vecs, [&](auto kv) {
+      constexpr int kV = decltype(kv)::value;
+      auto kernel = softmax_backward_regs<T, kV>;
+      const bool prefetch = row_prefetch() && kV * Pack<T>::kWidth <= 16;
+      kernel<<<row_grid(kernel, plan, outer), plan.threads, 0, stream>>>(gx, g, y, outer, n, log,
+                                                                         plan.group, prefetch);
     });
     return;
   }

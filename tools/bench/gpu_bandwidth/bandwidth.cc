@@ -7,11 +7,13 @@
 // cross-entropy, whose front-end also validates targets on the host: its kernels are timed
 // through their dispatch slots as well, to show both.
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
 #include "core/ops/cpu/elementwise_kernels.h"
 #include "core/ops/cpu/loss_kernels.h"
+#include "core/ops/cpu/normalization_kernels.h"
 #include "core/ops/cpu/softmax_kernels.h"
 #include "core/ops/cuda/runtime.h"
 #include "core/ops/elementwise.h"
@@ -130,7 +132,10 @@ int main() {
     g_copy_gbps = bytes / (ms * 1e-3) / 1e9;
     report("d2d_copy", "2^28", "f32", bytes, ms);
   }
-  diagnose_backward(16384, 4096);
+  // CHORUS_BW_ONLY=rows: the row kernels only (no diag_* or AdamW rows), for tuning sweeps.
+  const char* only = std::getenv("CHORUS_BW_ONLY");
+  const bool rows_only = only != nullptr && std::string(only) == "rows";
+  if (!rows_only) diagnose_backward(16384, 4096);
   const DType bf16 = DType::kBF16;
   for (auto [rows, d] : {std::pair<int64_t, int64_t>{16384, 4096}, {65536, 1024}, {4096, 8192}}) {
     const Tensor x = randn_like_gpu({rows, d}, bf16);
@@ -149,6 +154,21 @@ int main() {
              time_ms([&] { rms_norm(xg, wg, 1e-6).backward(g); }));
       report("softmax_fwd_bwd", str(rows, d), "bf16", io + 3.0 * x.nbytes(),
              time_ms([&] { softmax(xg, -1).backward(g); }));
+      // The backward kernels alone (read g and x or y, write gx; the rms_norm weight-gradient
+      // partials are not counted): what the *_fwd_bwd rows spend beyond their kernels is the
+      // autograd around them (gradient accumulation into x.grad, allocations).
+      const Tensor gx = Tensor::empty({rows, d}, bf16, kGpu);
+      const Tensor gw = Tensor::empty({d}, DType::kF32, kGpu);
+      const Tensor rstd = Tensor::empty({rows}, DType::kF32, kGpu);
+      const Tensor y = Tensor::empty({rows, d}, bf16, kGpu);
+      CHORUS_KERNEL(cpu::rms_norm_forward)(y, rstd, x, w, 1e-6);
+      report("rms_norm_bwd_kernel", str(rows, d), "bf16", 3.0 * x.nbytes(),
+             time_ms([&] { CHORUS_KERNEL(cpu::rms_norm_backward)
+                           (gx, gw, g, x, rstd, w); }));
+      const Tensor ys = softmax(x, -1);
+      report("softmax_bwd_kernel", str(rows, d), "bf16", 3.0 * x.nbytes(),
+             time_ms([&] { CHORUS_KERNEL(cpu::softmax_backward)
+                           (gx, g, ys, rows, d, 1, false); }));
     }
   }
   for (auto [n, c] : {std::pair<int64_t, int64_t>{8192, 32000}, {4096, 128256}, {16384, 50257}}) {
@@ -170,6 +190,7 @@ int main() {
            time_ms([&] { cross_entropy(lg, targets).backward(); }));
   }
   for (int64_t n : {int64_t{1} << 24, int64_t{1} << 27}) {
+    if (rows_only) break;
     const Tensor p = randn_like_gpu({n}, DType::kF32), m = randn_like_gpu({n}, DType::kF32);
     const Tensor v = randn_like_gpu({n}, DType::kF32);
     AdamWStep h;
