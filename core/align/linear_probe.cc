@@ -28,19 +28,6 @@ void check_split(const Tensor& x, const std::vector<int64_t>& y, int64_t classes
   }
 }
 
-// Gradients on for the probe's own training, whatever the caller's mode: evaluation code calls
-// the probe from inside NoGradGuard scopes. Restores the previous mode on exit.
-class ProbeGradMode {
- public:
-  ProbeGradMode() : previous_(autograd::grad_enabled()) { autograd::set_grad_enabled(true); }
-  ~ProbeGradMode() { autograd::set_grad_enabled(previous_); }
-  ProbeGradMode(const ProbeGradMode&) = delete;
-  ProbeGradMode& operator=(const ProbeGradMode&) = delete;
-
- private:
-  bool previous_;
-};
-
 double accuracy(const Tensor& logits, const std::vector<int64_t>& y) {
   if (y.empty()) return 0;
   const std::vector<int64_t> pred = argmax(logits, 1).to_vector<int64_t>();
@@ -72,7 +59,8 @@ LinearProbeResult linear_probe(const Tensor& train_x, const std::vector<int64_t>
     xtr = div(sub(x, mu), sd).contiguous();
     xte = div(sub(test_x.to(DType::kF32).detach(), mu), sd).contiguous();
   }
-  ProbeGradMode grad_on;
+  // Gradients on for the probe's own training: evaluation calls it under NoGradGuard.
+  autograd::EnableGradGuard grad_on;
   // Zero init: the optimum is unique (convex, with weight decay) and the run deterministic.
   const Tensor w = Tensor::zeros({num_classes, d});
   const Tensor b = Tensor::zeros({num_classes});

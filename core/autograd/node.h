@@ -71,6 +71,19 @@ class NoGradGuard {
   bool previous_;
 };
 
+// RAII: enables recording in a scope whatever the caller's mode (a replay inside backward, a
+// small model trained inside an evaluation that runs under NoGradGuard).
+class EnableGradGuard {
+ public:
+  EnableGradGuard() : previous_(grad_enabled()) { set_grad_enabled(true); }
+  ~EnableGradGuard() { set_grad_enabled(previous_); }
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // True when grad mode is on and any of `inputs` requires grad: the op must record.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);

@@ -3,21 +3,6 @@
 #include "core/autograd/node.h"
 
 namespace chorus::nn {
-namespace {
-
-// Turns recording on inside backward (which runs with grad mode off) for the replay.
-class EnableGradGuard {
- public:
-  EnableGradGuard() : previous_(autograd::grad_enabled()) { autograd::set_grad_enabled(true); }
-  ~EnableGradGuard() { autograd::set_grad_enabled(previous_); }
-  EnableGradGuard(const EnableGradGuard&) = delete;
-  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
-
- private:
-  bool previous_;
-};
-
-}  // namespace
 
 std::vector<Tensor> recompute(RecomputeFn fn, const std::vector<Tensor>& inputs,
                               const std::vector<Tensor>& params) {
@@ -63,7 +48,7 @@ std::vector<Tensor> recompute(RecomputeFn fn, const std::vector<Tensor>& inputs,
         }
         std::vector<Tensor> replayed;
         {
-          EnableGradGuard enable;
+          autograd::EnableGradGuard enable;
           replayed = fn(replay_inputs, true);
         }
         std::vector<Tensor> roots, root_grads;

@@ -13,6 +13,7 @@
 #include "core/ops/join.h"
 #include "core/ops/matmul.h"
 #include "core/ops/reduce.h"
+#include "core/recipe/eval_batches.h"
 #include "core/recipe/task_objective.h"
 
 namespace chorus::recipe {
@@ -88,36 +89,15 @@ Evaluator::Evaluator(AlignModel& model, const RecipeConfig& config, const DataSe
 
 absl::StatusOr<SplitEmbeddings> Evaluator::embed_split(const std::string& split,
                                                        int64_t max_samples) {
-  auto source = data_.source(split);
-  if (!source.ok()) return source.status();
-  auto loader =
-      data_.loader(*source, /*training=*/false, std::max<int64_t>(64, config_.data.batch_size));
-  if (!loader.ok()) return loader.status();
-  autograd::NoGradGuard no_grad;
-  const bool was_training = model_.is_training();
-  model_.eval();
   SplitEmbeddings out;
   std::map<std::string, std::vector<Tensor>> chunks;
   int64_t offset = 0;
-  absl::Status status;
-  while (max_samples <= 0 || offset < max_samples) {
-    auto next = (*loader)->next();
-    if (!next.ok()) {
-      status = next.status();
-      break;
-    }
-    if (!next->has_value()) break;
-    const data::LoadedBatch& b = **next;
+  auto visit = [&](const data::LoadedBatch& b, int64_t take) -> absl::Status {
     const int64_t* labels = b.labels.data<int64_t>();
-    // The last batch may run past max_samples: only its first `take` lines count.
-    const int64_t take = max_samples > 0 ? std::min(b.size, max_samples - offset) : b.size;
     for (const auto& [m, mb] : b.modalities) {
       if (!model_.has(m)) continue;
       auto z = model_.embed(m, mb.batch);
-      if (!z.ok()) {
-        status = z.status();
-        break;
-      }
+      if (!z.ok()) return z.status();
       // mb.rows are the batch lines holding this modality, ascending: keep those before `take`.
       int64_t kept = 0;
       while (kept < static_cast<int64_t>(mb.rows.size()) && mb.rows[kept] < take) ++kept;
@@ -130,11 +110,12 @@ absl::StatusOr<SplitEmbeddings> Evaluator::embed_split(const std::string& split,
         out.labels[m].push_back(labels[mb.rows[i]]);
       }
     }
-    if (!status.ok()) break;
     offset += take;
-  }
-  model_.train(was_training);
-  if (!status.ok()) return status;
+    return absl::OkStatus();
+  };
+  auto seen = for_each_eval_batch(data_, split, std::max<int64_t>(64, config_.data.batch_size),
+                                  max_samples, model_, visit);
+  if (!seen.ok()) return seen.status();
   for (auto& [m, list] : chunks) out.z[m] = concat(list, 0);
   out.samples = offset;
   return out;

@@ -7,6 +7,7 @@
 #include "core/ops/index.h"
 #include "core/ops/loss.h"
 #include "core/ops/reduce.h"
+#include "core/recipe/eval_batches.h"
 
 namespace chorus::recipe {
 
@@ -139,40 +140,20 @@ absl::StatusOr<StepLoss> TaskObjective::compute(const data::LoadedBatch& batch) 
 absl::StatusOr<nlohmann::json> evaluate_task(AlignModel& model, const TaskHead& head,
                                              const DataSetup& data, const std::string& split,
                                              int64_t max_samples, int64_t batch_size) {
-  auto source = data.source(split);
-  if (!source.ok()) return source.status();
-  auto loader = data.loader(*source, /*training=*/false, batch_size);
-  if (!loader.ok()) return loader.status();
-  autograd::NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
   const auto& mods = head.modalities();
-  int64_t seen = 0, count = 0, right = 0;
+  int64_t count = 0, right = 0;
   std::vector<int64_t> right_m(mods.size(), 0);
   std::vector<double> weight_sum(mods.size(), 0.0);
   Generator gen(0);  // eval mode draws nothing; the forward still takes a stream
-  absl::Status status;
-  while (max_samples <= 0 || seen < max_samples) {
-    auto next = (*loader)->next();
-    if (!next.ok()) {
-      status = next.status();
-      break;
-    }
-    if (!next->has_value()) break;
-    const data::LoadedBatch& b = **next;
-    const int64_t take = max_samples > 0 ? std::min(b.size, max_samples - seen) : b.size;
-    seen += take;
+  auto visit = [&](const data::LoadedBatch& b, int64_t take) -> absl::Status {
     auto in = task_inputs(model, head, b);
-    if (!in.ok()) {
-      status = in.status();
-      break;
-    }
+    if (!in.ok()) return in.status();
     // Only the first `take` lines of the last batch count.
     std::vector<int64_t> keep;
     for (size_t i = 0; i < in->rows.size(); ++i) {
       if (in->rows[i] < take) keep.push_back(static_cast<int64_t>(i));
     }
-    if (keep.empty()) continue;
+    if (keep.empty()) return absl::OkStatus();
     if (keep.size() != in->rows.size()) {
       for (auto& x : in->inputs)
         x = {rows_of(x.tokens, keep), rows_of(x.mask, keep), rows_of(x.pooled, keep)};
@@ -186,9 +167,10 @@ absl::StatusOr<nlohmann::json> evaluate_task(AlignModel& model, const TaskHead& 
       weight_sum[m] += f.weighted.mean_weights[m] * static_cast<double>(n);
     }
     count += n;
-  }
-  model.train(was_training);
-  if (!status.ok()) return status;
+    return absl::OkStatus();
+  };
+  auto seen = for_each_eval_batch(data, split, batch_size, max_samples, model, visit);
+  if (!seen.ok()) return seen.status();
   nlohmann::json j = {{"count", count}};
   const double denom = static_cast<double>(std::max<int64_t>(1, count));
   j["accuracy"] = static_cast<double>(right) / denom;
