@@ -1,5 +1,5 @@
-// Parity of dropout (bit-identical masks), embedding, indexing, pooling, the fused optimizer
-// updates, gradient clipping and the matmuls.
+// Parity of dropout (bit-identical masks), embedding, indexing, the fused optimizer updates,
+// gradient clipping and the matmuls (pooling: pool_moe_test.cc).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,7 +16,6 @@
 #include "core/ops/grouped_matmul.h"
 #include "core/ops/index.h"
 #include "core/ops/matmul.h"
-#include "core/ops/pool.h"
 #include "core/tensor/philox.h"
 #include "tests/cuda/parity.h"
 
@@ -99,22 +98,6 @@ TEST(CudaParity, Indexing) {
   EXPECT_THROW(index_select(on(rand({4, 3}, DType::kF32, 1), gpu()), 0,
                             on(Tensor::from_vector<int64_t>({0, 4}, {2}), gpu())),
                Error);
-}
-
-TEST(CudaParity, Pooling) {
-  CHORUS_REQUIRE_GPU();
-  for (DType dt : kFloatTypes) {
-    const Tensor x = rand({2, 3, 11, 13}, dt, 60);
-    check_op("max_pool2d", dt, {x}, [](const std::vector<Tensor>& in) {
-      return max_pool2d(in[0], {3, 3}, {2, 2}, {1, 1});
-    });
-    check_op("avg_pool2d", dt, {x}, [](const std::vector<Tensor>& in) {
-      return avg_pool2d(in[0], {2, 3}, {2, 1}, {1, 1});
-    });
-    check_op("adaptive_avg_pool2d", dt, {x}, [](const std::vector<Tensor>& in) {
-      return adaptive_avg_pool2d(in[0], {4, 5});
-    });
-  }
 }
 
 TEST(CudaParity, FusedOptimizers) {

@@ -84,6 +84,10 @@ RoutingPlan make_routing_plan(const Tensor& indices, int64_t num_experts, int64_
     row_slot[r] = s;
     slot_row[s] = r++;
   }
+  // The permutation kernels read these two per row; they live where the router's indices (and
+  // so the token rows) do. offsets and tokens_per_expert are read on the host and stay there.
+  plan.row_slot = plan.row_slot.to(indices.device());
+  plan.slot_row = plan.slot_row.to(indices.device());
   return plan;
 }
 
@@ -93,6 +97,10 @@ void check_plan(const char* op, const RoutingPlan& plan) {
   CHORUS_CHECK(plan.row_slot.defined() && plan.slot_row.defined(), op,
                ": the routing plan is empty (make it with make_routing_plan)");
 }
+
+// A plan index tensor on the device of the data it permutes (a no-op when it is there already,
+// as for a plan made from that device's router indices), like index_select's index.
+Tensor plan_index(const Tensor& index, const Tensor& data) { return index.to(data.device()); }
 
 // out[t] = Σ_j w[t, j] · rows[slot_row[t, j]] in the compute dtype of `rows`.
 Tensor combine(const Tensor& rows, const Tensor& slot_row, const Tensor& weights) {
@@ -117,12 +125,14 @@ Tensor permute_tokens(const Tensor& x, const RoutingPlan& plan) {
                "permute_tokens: expects floating x [", plan.num_tokens, ", d], got ", x.ToString());
   const DType compute = kernel_dtype(x.dtype());
   Tensor out = cast_raw(
-      gather_rows(contiguous_raw(x, compute), plan.row_slot, plan.top_k, Tensor()), x.dtype());
-  autograd::record("moe_permute", {x}, {out},
-                   [slot_row = plan.slot_row, compute, dtype = x.dtype()](const Grads& g) {
-                     const Tensor cg = contiguous_raw(g[0], compute);
-                     return Grads{cast_raw(combine(cg, slot_row, Tensor()), dtype)};
-                   });
+      gather_rows(contiguous_raw(x, compute), plan_index(plan.row_slot, x), plan.top_k, Tensor()),
+      x.dtype());
+  autograd::record(
+      "moe_permute", {x}, {out},
+      [slot_row = plan_index(plan.slot_row, x), compute, dtype = x.dtype()](const Grads& g) {
+        const Tensor cg = contiguous_raw(g[0], compute);
+        return Grads{cast_raw(combine(cg, slot_row, Tensor()), dtype)};
+      });
   return out;
 }
 
@@ -139,10 +149,11 @@ Tensor unpermute_tokens(const Tensor& rows, const RoutingPlan& plan, const Tenso
   const DType compute = kernel_dtype(rows.dtype());
   const Tensor cr = contiguous_raw(rows.detach(), compute);
   const Tensor cw = weights.defined() ? contiguous_raw(weights.detach(), compute) : Tensor();
-  Tensor out = cast_raw(combine(cr, plan.slot_row, cw), rows.dtype());
+  const Tensor slot_row = plan_index(plan.slot_row, rows);
+  Tensor out = cast_raw(combine(cr, slot_row, cw), rows.dtype());
   autograd::record(
       "moe_unpermute", {rows, weights}, {out},
-      [cr, cw, slot_row = plan.slot_row, row_slot = plan.row_slot, k = plan.top_k,
+      [cr, cw, slot_row, row_slot = plan_index(plan.row_slot, rows), k = plan.top_k,
        rows_dtype = rows.dtype(), w_dtype = weights.defined() ? weights.dtype() : rows.dtype(),
        need_rows = rows.requires_grad(),
        need_w = weights.defined() && weights.requires_grad()](const Grads& g) {

@@ -17,12 +17,15 @@
 namespace chorus::nn::moe {
 
 struct RoutingPlan {
-  int64_t num_tokens = 0;    // N
-  int64_t top_k = 0;         // k
-  int64_t num_experts = 0;   // E
-  Tensor offsets;            // i64 [E + 1] over the kept rows
-  Tensor row_slot;           // i64 [M]: the slot t·k + j each expert-ordered row serves
-  Tensor slot_row;           // i64 [N, k]: the row serving each slot, -1 when dropped
+  int64_t num_tokens = 0;   // N
+  int64_t top_k = 0;        // k
+  int64_t num_experts = 0;  // E
+  Tensor offsets;           // i64 [E + 1] over the kept rows
+  Tensor row_slot;          // i64 [M]: the slot t·k + j each expert-ordered row serves
+  Tensor slot_row;          // i64 [N, k]: the row serving each slot, -1 when dropped
+  // offsets and tokens_per_expert are host tensors; row_slot and slot_row live on the device
+  // of the indices the plan was made from (the permutation kernels read them there; a plan
+  // used with data on another device is copied to it).
   Tensor tokens_per_expert;  // i64 [E]: slots routed to each expert, before any drop
   int64_t num_dropped = 0;   // slots dropped for capacity
   int64_t num_rows() const { return row_slot.numel(); }  // M = N·k - num_dropped

@@ -19,6 +19,7 @@
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/loss.h"
 #include "core/ops/normalization.h"
+#include "core/ops/pool.h"
 #include "core/ops/reduce.h"
 #include "core/ops/softmax.h"
 #include "core/tensor/emulated_device.h"
@@ -139,6 +140,25 @@ TEST_F(FakeDevice, DropoutOptimizerAndGroupedMatmul) {
     saw_binary = saw_binary || (name == "cpu::binary_kernel" && count > 0);
   }
   EXPECT_TRUE(saw_binary);
+}
+
+TEST_F(FakeDevice, Pools) {
+  const Tensor x = uniform({2, 3, 9, 10}, -1, 1, DType::kF32, 12);
+  const Tensor cx = x.detach().set_requires_grad(), fx = on_fake(x).set_requires_grad();
+  auto pools = [](const Tensor& t) {
+    const ValuesIndices m = max_pool2d_with_indices(t, {3, 3}, {2, 2}, {1, 1});
+    return std::make_pair(add(add(sum(m.values), sum(avg_pool2d(t, {2, 3}, {1, 2}, {1, 1}, false))),
+                              sum(adaptive_avg_pool2d(t, {4, 7}))),
+                          m.indices);
+  };
+  const auto [cy, ci] = pools(cx);
+  const auto [fy, fi] = pools(fx);
+  EXPECT_EQ(fi.device(), kFake);
+  EXPECT_EQ(values(ci), values(fi));
+  EXPECT_EQ(values(cy), values(fy));
+  cy.backward();
+  fy.backward();
+  EXPECT_EQ(values(cx.grad()), values(fx.grad()));
 }
 
 TEST_F(FakeDevice, AttentionWithKeyPaddingMask) {

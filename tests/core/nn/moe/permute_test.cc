@@ -6,6 +6,9 @@
 
 #include <vector>
 
+#include "core/ops/elementwise.h"
+#include "core/ops/reduce.h"
+#include "core/tensor/emulated_device.h"
 #include "test_util.h"
 
 namespace chorus::nn::moe {
@@ -151,6 +154,41 @@ TEST(Permute, EmptyAndMisuse) {
   EXPECT_THROW(unpermute_tokens(uniform({3, 4}), plan), Error);  // wrong row count
   EXPECT_THROW(unpermute_tokens(uniform({2, 4}), plan, uniform({2, 2})), Error);  // weights
   EXPECT_THROW(permute_tokens(uniform({2, 4}), RoutingPlan{}), Error);            // no plan
+}
+
+// On a device (the host-memory stand-in for cuda:0 of core/tensor/emulated_device.h; skipped
+// when a real CUDA backend owns cuda:0, tests/cuda covers that): the plan's row_slot/slot_row
+// follow the router's indices onto the device, offsets stay on the host, a host-made plan also
+// works with device data, and results and gradients equal the CPU's exactly.
+TEST(Permute, OnADevice) {
+  if (!emulate_cuda_on_host().ok()) GTEST_SKIP() << "a real CUDA backend is loaded";
+  {  // every device tensor is freed before the emulation stops
+    const Device dev = Device::cuda(0);
+    const Tensor idx = indices_of({2, 0, 1, 2, 2, 1, 0, 2, 1, 1}, 2);
+    const Tensor prio = uniform({5, 2}, 0, 1, DType::kF32, 20);
+    const RoutingPlan hp = make_routing_plan(idx, 3, 3, prio);
+    const RoutingPlan dp = make_routing_plan(idx.to(dev), 3, 3, prio.to(dev));
+    EXPECT_EQ(dp.row_slot.device(), dev);
+    EXPECT_EQ(dp.slot_row.device(), dev);
+    EXPECT_TRUE(dp.offsets.device().is_cpu());
+    EXPECT_EQ(dp.slot_row.to_vector<int64_t>(), hp.slot_row.to_vector<int64_t>());
+    const Tensor x = uniform({5, 4}, -1, 1, DType::kF32, 21);
+    const Tensor w = uniform({5, 2}, 0, 1, DType::kF32, 22);
+    const Tensor cx = x.detach().set_requires_grad(), cw = w.detach().set_requires_grad();
+    const Tensor dx = x.to(dev).set_requires_grad(), dw = w.to(dev).set_requires_grad();
+    const Tensor cy = unpermute_tokens(mul(permute_tokens(cx, hp), 2.0), hp, cw);
+    const Tensor dy = unpermute_tokens(mul(permute_tokens(dx, dp), 2.0), dp, dw);
+    EXPECT_EQ(dy.device(), dev);
+    EXPECT_EQ(cy.to_vector<double>(), dy.to_vector<double>());
+    sum(mul(cy, cy)).backward();
+    sum(mul(dy, dy)).backward();
+    EXPECT_EQ(cx.grad().to_vector<double>(), dx.grad().to_vector<double>());
+    EXPECT_EQ(cw.grad().to_vector<double>(), dw.grad().to_vector<double>());
+    // A plan made on the host, used with device data.
+    EXPECT_EQ(permute_tokens(x, hp).to_vector<double>(),
+              permute_tokens(x.to(dev), hp).to_vector<double>());
+  }
+  stop_emulating_cuda();
 }
 
 }  // namespace
