@@ -143,7 +143,10 @@ Field build_schema() {
                       "resolved recipe.")
                       .at_least(0),
                   Path("output_root", "Directory holding run directories.").def("runs"),
-                  Str("device", "Where to train.")
+                  Str("device",
+                      "Where to train: cpu, or cuda:N with a CUDA build (model, batches and "
+                      "losses on the GPU; evaluation metrics on the host). `chorus train "
+                      "--emulate-cuda` checks a recipe's device plumbing without a GPU.")
                       .shown("cpu | cuda:N")
                       .def("cpu")
                       .checked(check_device),
