@@ -42,4 +42,12 @@ grep -q "keep_last: 2" <<<"$resolved" || fail "checkpoint missing"
 
 schema=$("$chorus" recipe schema)
 grep -q "stages\[\].optimizer.lr  (float, required)" <<<"$schema" || fail "schema text"
+# Every shipped recipe validates and instantiates (data files are not needed for that).
+shipped=$(cd "$(dirname "$0")/../../recipes" && pwd)
+for r in "$shipped"/*.yaml; do
+  out=$("$chorus" recipe check "$r" --no-file-checks 2>&1) || fail "shipped recipe $r: $out"
+done
+out=$("$chorus" recipe check "$shipped/align_fmnist.yaml" --no-file-checks)
+grep -q "device cuda:0" <<<"$out" || fail "align_fmnist.yaml should train on cuda:0: $out"
+
 echo "recipe CLI: check, errors, print and schema as expected"
