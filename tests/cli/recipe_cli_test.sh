@@ -42,12 +42,19 @@ grep -q "keep_last: 2" <<<"$resolved" || fail "checkpoint missing"
 
 schema=$("$chorus" recipe schema)
 grep -q "stages\[\].optimizer.lr  (float, required)" <<<"$schema" || fail "schema text"
-# Every shipped recipe validates and instantiates (data files are not needed for that).
+# Every shipped recipe validates and instantiates. They read ../data/fmnist: copies of them
+# beside the embedded sample (no speech; file checks off, so the audio files are not needed).
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/chorus-recipe-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 shipped=$(cd "$(dirname "$0")/../../recipes" && pwd)
-for r in "$shipped"/*.yaml; do
-  out=$("$chorus" recipe check "$r" --no-file-checks 2>&1) || fail "shipped recipe $r: $out"
+mkdir -p "$tmp/recipes"
+cp "$shipped"/*.yaml "$tmp/recipes/"
+"$chorus" data prepare-fmnist --sample --no-speech --out "$tmp/data/fmnist" >"$tmp/prepare.log" 2>&1 ||
+  { cat "$tmp/prepare.log"; fail "sample data"; }
+for r in "$tmp"/recipes/*.yaml; do
+  out=$("$chorus" recipe check "$r" --no-file-checks 2>&1) || fail "shipped recipe $(basename "$r"): $out"
 done
-out=$("$chorus" recipe check "$shipped/align_fmnist.yaml" --no-file-checks)
+out=$("$chorus" recipe check "$tmp/recipes/align_fmnist.yaml" --no-file-checks)
 grep -q "device cuda:0" <<<"$out" || fail "align_fmnist.yaml should train on cuda:0: $out"
 
 echo "recipe CLI: check, errors, print and schema as expected"
