@@ -10,24 +10,24 @@
 namespace chorus::cpu {
 namespace {
 
-using Offsets = std::array<int64_t, 3>;
+using OperandOffsets = std::array<int64_t, 3>;
 
 // Walks rows [r0, r1) of `shape` (a row = the last dim) serially, calling
 // body(offsets, n, inner_strides) with the element offset of each operand's row start.
 // Serial on purpose: scatter kernels choose the partition between threads themselves so that
 // no two threads write the same output element.
 template <class Body>
-void walk_rows(const Shape& shape, const std::array<Shape, 3>& strides, const Offsets& base,
+void walk_rows(const Shape& shape, const std::array<Shape, 3>& strides, const OperandOffsets& base,
                int64_t r0, int64_t r1, Body&& body) {
   const int64_t nd = static_cast<int64_t>(shape.size());
-  const Offsets inner = {strides[0][nd - 1], strides[1][nd - 1], strides[2][nd - 1]};
+  const OperandOffsets inner = {strides[0][nd - 1], strides[1][nd - 1], strides[2][nd - 1]};
   std::vector<int64_t> coord(nd, 0);
   int64_t rem = r0;
   for (int64_t d = nd - 2; d >= 0; --d) {
     coord[d] = rem % shape[d];
     rem /= shape[d];
   }
-  Offsets off = base;
+  OperandOffsets off = base;
   for (size_t k = 0; k < 3; ++k)
     for (int64_t d = 0; d < nd - 1; ++d) off[k] += coord[d] * strides[k][d];
   for (int64_t r = r0; r < r1; ++r) {
@@ -49,7 +49,7 @@ void walk_rows(const Shape& shape, const std::array<Shape, 3>& strides, const Of
 struct IndexWalk {
   Shape shape;
   std::array<Shape, 3> strides;
-  Offsets base;
+  OperandOffsets base;
   int64_t target_dim_stride;
 };
 
@@ -75,7 +75,7 @@ void gather_kernel(const Tensor& out, const Tensor& x, int64_t dim, const Tensor
     // Reads only from x, so any partition of the rows is safe.
     parallel_for(0, rows, std::max<int64_t>(1, kElementwiseGrain / n), [&](int64_t r0, int64_t r1) {
       walk_rows(w.shape, w.strides, w.base, r0, r1,
-                [&](const Offsets& off, int64_t len, const Offsets& st) {
+                [&](const OperandOffsets& off, int64_t len, const OperandOffsets& st) {
                   for (int64_t j = 0; j < len; ++j) {
                     const int64_t i = ip[off[1] + j * st[1]];
                     op[off[0] + j * st[0]] = xp[off[2] + j * st[2] + i * w.target_dim_stride];
@@ -94,7 +94,7 @@ void scatter_add_kernel(const Tensor& out, int64_t dim, const Tensor& index, con
   CHORUS_DISPATCH_REAL(out.dtype(), T, [&] {
     T* op = static_cast<T*>(out.storage()->data());
     const T* sp = static_cast<const T*>(src.storage()->data());
-    auto body = [&](const Offsets& off, int64_t len, const Offsets& st) {
+    auto body = [&](const OperandOffsets& off, int64_t len, const OperandOffsets& st) {
       for (int64_t j = 0; j < len; ++j) {
         const int64_t i = ip[off[1] + j * st[1]];
         op[off[2] + j * st[2] + i * w.target_dim_stride] += sp[off[0] + j * st[0]];
@@ -112,7 +112,7 @@ void scatter_add_kernel(const Tensor& out, int64_t dim, const Tensor& index, con
     parallel_for(0, n, std::max<int64_t>(1, kElementwiseGrain / rows), [&](int64_t c0, int64_t c1) {
       Shape block = w.shape;
       block.back() = c1 - c0;
-      Offsets base = w.base;
+      OperandOffsets base = w.base;
       for (size_t k = 0; k < 3; ++k) base[k] += c0 * w.strides[k].back();
       walk_rows(block, w.strides, base, 0, rows, body);
     });
