@@ -21,6 +21,27 @@ inline unsigned grid_for(int64_t n, int block = kBlock) {
   return static_cast<unsigned>(g);
 }
 
+// Whether element counts up to n can use 32-bit index math (several times cheaper divisions).
+inline bool fits_32(int64_t n) { return n < (int64_t{1} << 31); }
+
+// Calls launch.template operator()<T, I>() with T = double (f64) or float and I = uint32_t
+// (narrow: every index of the launch fits in 32 bits) or int64_t: the f32/f64 x index-width
+// dispatch of kernels that take their value type and index type as template parameters, e.g.
+//   with_value_and_index_types(f64, fits_32(total), [&]<class T, class I>() { k<T,
+//   I><<<...>>>(...); });
+template <class Launch>
+void with_value_and_index_types(bool f64, bool narrow, Launch&& launch) {
+  if (f64 && narrow) {
+    launch.template operator()<double, uint32_t>();
+  } else if (f64) {
+    launch.template operator()<double, int64_t>();
+  } else if (narrow) {
+    launch.template operator()<float, uint32_t>();
+  } else {
+    launch.template operator()<float, int64_t>();
+  }
+}
+
 // Offset (in elements) of linear index i of `geo` in an operand with `strides`.
 __device__ __forceinline__ int64_t strided_offset(const Geometry& geo, const int64_t* strides,
                                                   int64_t i) {

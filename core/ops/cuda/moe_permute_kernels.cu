@@ -77,8 +77,6 @@ __global__ void combine_weight_grad(T* grad_w, const T* grad_out, const T* rows,
 
 #undef CHORUS_MOE_LOOP
 
-bool fits_32(int64_t n) { return n < (int64_t{1} << 31); }
-
 }  // namespace
 
 void launch_moe_gather_rows(bool f64, void* out, const void* x, const int64_t* row_slot,
@@ -87,20 +85,11 @@ void launch_moe_gather_rows(bool f64, void* out, const void* x, const int64_t* r
   const int64_t total = rows * d;
   if (total == 0) return;
   const unsigned grid = grid_for(total);
-#define CHORUS_MOE_GATHER(T, I)                                                        \
-  gather_rows<T, I><<<grid, kBlock, 0, stream>>>(                                      \
-      static_cast<T*>(out), static_cast<const T*>(x), row_slot, static_cast<I>(total), \
-      static_cast<I>(d), k, static_cast<const T*>(weights))
-  if (f64 && fits_32(total)) {
-    CHORUS_MOE_GATHER(double, uint32_t);
-  } else if (f64) {
-    CHORUS_MOE_GATHER(double, int64_t);
-  } else if (fits_32(total)) {
-    CHORUS_MOE_GATHER(float, uint32_t);
-  } else {
-    CHORUS_MOE_GATHER(float, int64_t);
-  }
-#undef CHORUS_MOE_GATHER
+  with_value_and_index_types(f64, fits_32(total), [&]<class T, class I>() {
+    gather_rows<T, I><<<grid, kBlock, 0, stream>>>(
+        static_cast<T*>(out), static_cast<const T*>(x), row_slot, static_cast<I>(total),
+        static_cast<I>(d), k, static_cast<const T*>(weights));
+  });
 }
 
 void launch_moe_combine_rows(bool f64, void* out, const void* rows, const int64_t* slot_row,
@@ -109,20 +98,11 @@ void launch_moe_combine_rows(bool f64, void* out, const void* rows, const int64_
   const int64_t total = n * d;
   if (total == 0) return;
   const unsigned grid = grid_for(total);
-#define CHORUS_MOE_COMBINE(T, I)                                                          \
-  combine_rows<T, I><<<grid, kBlock, 0, stream>>>(                                        \
-      static_cast<T*>(out), static_cast<const T*>(rows), slot_row, static_cast<I>(total), \
-      static_cast<I>(d), k, static_cast<const T*>(weights))
-  if (f64 && fits_32(total)) {
-    CHORUS_MOE_COMBINE(double, uint32_t);
-  } else if (f64) {
-    CHORUS_MOE_COMBINE(double, int64_t);
-  } else if (fits_32(total)) {
-    CHORUS_MOE_COMBINE(float, uint32_t);
-  } else {
-    CHORUS_MOE_COMBINE(float, int64_t);
-  }
-#undef CHORUS_MOE_COMBINE
+  with_value_and_index_types(f64, fits_32(total), [&]<class T, class I>() {
+    combine_rows<T, I><<<grid, kBlock, 0, stream>>>(
+        static_cast<T*>(out), static_cast<const T*>(rows), slot_row, static_cast<I>(total),
+        static_cast<I>(d), k, static_cast<const T*>(weights));
+  });
 }
 
 void launch_moe_combine_weight_grad(bool f64, void* grad_w, const void* grad_out, const void* rows,

@@ -189,9 +189,6 @@ __global__ void avg_pool_backward(T* grad_x, const T* grad_out, const __grid_con
 
 #undef CHORUS_POOL_LOOP
 
-// Whether flat indices over `n` elements can run in uint32_t (with grid-stride headroom).
-bool fits_32(int64_t n) { return n < (int64_t{1} << 31); }
-
 }  // namespace
 
 void launch_max_pool_forward(bool f64, void* out, int64_t* indices, const void* x,
@@ -200,19 +197,10 @@ void launch_max_pool_forward(bool f64, void* out, int64_t* indices, const void* 
   if (total == 0) return;
   const bool narrow = fits_32(total) && fits_32(g.planes * g.height * g.width);
   const unsigned grid = grid_for(total);
-#define CHORUS_MAX_FWD(T, I) \
-  max_pool_forward<T, I>     \
-      <<<grid, kBlock, 0, stream>>>(static_cast<T*>(out), indices, static_cast<const T*>(x), g)
-  if (f64 && narrow) {
-    CHORUS_MAX_FWD(double, uint32_t);
-  } else if (f64) {
-    CHORUS_MAX_FWD(double, int64_t);
-  } else if (narrow) {
-    CHORUS_MAX_FWD(float, uint32_t);
-  } else {
-    CHORUS_MAX_FWD(float, int64_t);
-  }
-#undef CHORUS_MAX_FWD
+  with_value_and_index_types(f64, narrow, [&]<class T, class I>() {
+    max_pool_forward<T, I>
+        <<<grid, kBlock, 0, stream>>>(static_cast<T*>(out), indices, static_cast<const T*>(x), g);
+  });
 }
 
 void launch_max_pool_backward(bool f64, void* grad_x, const void* grad_out, const int64_t* indices,
@@ -221,19 +209,10 @@ void launch_max_pool_backward(bool f64, void* grad_x, const void* grad_out, cons
   if (total == 0) return;
   const bool narrow = fits_32(total) && fits_32(g.planes * g.out_h * g.out_w);
   const unsigned grid = grid_for(total);
-#define CHORUS_MAX_BWD(T, I)                            \
-  max_pool_backward<T, I><<<grid, kBlock, 0, stream>>>( \
-      static_cast<T*>(grad_x), static_cast<const T*>(grad_out), indices, g)
-  if (f64 && narrow) {
-    CHORUS_MAX_BWD(double, uint32_t);
-  } else if (f64) {
-    CHORUS_MAX_BWD(double, int64_t);
-  } else if (narrow) {
-    CHORUS_MAX_BWD(float, uint32_t);
-  } else {
-    CHORUS_MAX_BWD(float, int64_t);
-  }
-#undef CHORUS_MAX_BWD
+  with_value_and_index_types(f64, narrow, [&]<class T, class I>() {
+    max_pool_backward<T, I><<<grid, kBlock, 0, stream>>>(
+        static_cast<T*>(grad_x), static_cast<const T*>(grad_out), indices, g);
+  });
 }
 
 void launch_avg_pool_forward(bool f64, PoolKind kind, void* out, const void* x, const PoolShape& g,
@@ -242,19 +221,10 @@ void launch_avg_pool_forward(bool f64, PoolKind kind, void* out, const void* x, 
   if (total == 0) return;
   const bool narrow = fits_32(total) && fits_32(g.planes * g.height * g.width);
   const unsigned grid = grid_for(total);
-#define CHORUS_AVG_FWD(T, I) \
-  avg_pool_forward<T, I>     \
-      <<<grid, kBlock, 0, stream>>>(static_cast<T*>(out), static_cast<const T*>(x), g, kind)
-  if (f64 && narrow) {
-    CHORUS_AVG_FWD(double, uint32_t);
-  } else if (f64) {
-    CHORUS_AVG_FWD(double, int64_t);
-  } else if (narrow) {
-    CHORUS_AVG_FWD(float, uint32_t);
-  } else {
-    CHORUS_AVG_FWD(float, int64_t);
-  }
-#undef CHORUS_AVG_FWD
+  with_value_and_index_types(f64, narrow, [&]<class T, class I>() {
+    avg_pool_forward<T, I>
+        <<<grid, kBlock, 0, stream>>>(static_cast<T*>(out), static_cast<const T*>(x), g, kind);
+  });
 }
 
 void launch_avg_pool_backward(bool f64, PoolKind kind, void* grad_x, const void* grad_out,
@@ -263,19 +233,10 @@ void launch_avg_pool_backward(bool f64, PoolKind kind, void* grad_x, const void*
   if (total == 0) return;
   const bool narrow = fits_32(total) && fits_32(g.planes * g.out_h * g.out_w);
   const unsigned grid = grid_for(total);
-#define CHORUS_AVG_BWD(T, I)                                                    \
-  avg_pool_backward<T, I><<<grid, kBlock, 0, stream>>>(static_cast<T*>(grad_x), \
-                                                       static_cast<const T*>(grad_out), g, kind)
-  if (f64 && narrow) {
-    CHORUS_AVG_BWD(double, uint32_t);
-  } else if (f64) {
-    CHORUS_AVG_BWD(double, int64_t);
-  } else if (narrow) {
-    CHORUS_AVG_BWD(float, uint32_t);
-  } else {
-    CHORUS_AVG_BWD(float, int64_t);
-  }
-#undef CHORUS_AVG_BWD
+  with_value_and_index_types(f64, narrow, [&]<class T, class I>() {
+    avg_pool_backward<T, I><<<grid, kBlock, 0, stream>>>(static_cast<T*>(grad_x),
+                                                         static_cast<const T*>(grad_out), g, kind);
+  });
 }
 
 }  // namespace chorus::cuda

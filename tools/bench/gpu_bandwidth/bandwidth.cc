@@ -162,13 +162,15 @@ int main() {
       const Tensor rstd = Tensor::empty({rows}, DType::kF32, kGpu);
       const Tensor y = Tensor::empty({rows, d}, bf16, kGpu);
       CHORUS_KERNEL(cpu::rms_norm_forward)(y, rstd, x, w, 1e-6);
-      report("rms_norm_bwd_kernel", str(rows, d), "bf16", 3.0 * x.nbytes(),
-             time_ms([&] { CHORUS_KERNEL(cpu::rms_norm_backward)
-                           (gx, gw, g, x, rstd, w); }));
+      report("rms_norm_bwd_kernel", str(rows, d), "bf16", 3.0 * x.nbytes(), time_ms([&] {
+               CHORUS_KERNEL(cpu::rms_norm_backward)
+               (gx, gw, g, x, rstd, w);
+             }));
       const Tensor ys = softmax(x, -1);
-      report("softmax_bwd_kernel", str(rows, d), "bf16", 3.0 * x.nbytes(),
-             time_ms([&] { CHORUS_KERNEL(cpu::softmax_backward)
-                           (gx, g, ys, rows, d, 1, false); }));
+      report("softmax_bwd_kernel", str(rows, d), "bf16", 3.0 * x.nbytes(), time_ms([&] {
+               CHORUS_KERNEL(cpu::softmax_backward)
+               (gx, g, ys, rows, d, 1, false);
+             }));
     }
   }
   for (auto [n, c] : {std::pair<int64_t, int64_t>{8192, 32000}, {4096, 128256}, {16384, 50257}}) {
