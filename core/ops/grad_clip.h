@@ -12,6 +12,11 @@ namespace chorus {
 // floating dtype; an empty tensor gives 0.
 double abs_pow_sum(const Tensor& x, double p);
 
+// acc <- acc + abs_pow_sum(x, p) (for p = inf: the max of the two, NaN winning), where `acc` is
+// a one-element f64 tensor on x's device. Nothing is read back to the host, so a norm over many
+// tensors on a GPU waits for the device once, when `acc` is read, not once per tensor.
+void abs_pow_sum_accumulate(const Tensor& acc, const Tensor& x, double p);
+
 // x <- x * factor in place, computed in f32 (f64 for f64) and rounded back to x's dtype.
 void scale_(const Tensor& x, double factor);
 

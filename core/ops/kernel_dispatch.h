@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/tensor/op_profile.h"
 #include "core/tensor/tensor.h"
 
 namespace chorus::ops_internal {
@@ -116,7 +117,9 @@ struct KernelCall {
   const char* name;
   template <class... A>
   decltype(auto) operator()(A&&... args) const {
-    if (kernel_device(args...).is_cpu()) return CpuFn(std::forward<A>(args)...);
+    const Device device = kernel_device(args...);
+    const profile::Scope scope(name, device);  // CHORUS_OP_PROFILE; a flag test when off
+    if (device.is_cpu()) return CpuFn(std::forward<A>(args)...);
     if (KernelSlot<CpuFn>::cuda != nullptr) {
       return KernelSlot<CpuFn>::cuda(std::forward<A>(args)...);
     }

@@ -4,8 +4,10 @@
 
 #include "core/autograd/node.h"
 #include "core/ops/cpu/loss_kernels.h"
+#include "core/ops/elementwise.h"
 #include "core/ops/kernel_dispatch.h"
 #include "core/ops/operands.h"
+#include "core/ops/reduce.h"
 #include "core/tensor/dispatch.h"
 
 namespace chorus {
@@ -43,14 +45,19 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
                " have no classes");
 
   Tensor t = ops_internal::contiguous_raw(targets, DType::kI64);
-  const Tensor host_t = ops_internal::host_raw(t);
-  const int64_t* pt = host_t.data<int64_t>();
+  // On the host the targets are checked here. Device targets are not read back (that would wait
+  // for the device in the middle of every step): the kernels give an out-of-range target a NaN
+  // loss, and the mean's count of non-ignored targets stays on the device.
+  const bool on_host = logits.device().is_cpu();
   int64_t count = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    if (pt[i] == options.ignore_index) continue;
-    CHORUS_CHECK(pt[i] >= 0 && pt[i] < c, "cross_entropy: target ", pt[i], " at position ", i,
-                 " is outside [0, ", c, ") and is not ignore_index ", options.ignore_index);
-    ++count;
+  if (on_host) {
+    const int64_t* pt = t.data<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      if (pt[i] == options.ignore_index) continue;
+      CHORUS_CHECK(pt[i] >= 0 && pt[i] < c, "cross_entropy: target ", pt[i], " at position ", i,
+                   " is outside [0, ", c, ") and is not ignore_index ", options.ignore_index);
+      ++count;
+    }
   }
 
   const DType compute = ops_internal::kernel_dtype(logits.dtype());
@@ -62,33 +69,33 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
   CHORUS_KERNEL(cpu::cross_entropy_forward)(loss, lse, x, t, options.ignore_index, eps);
 
   Tensor out;
-  double factor = 1.0;
+  // The mean divides by the number of non-ignored targets, as a tensor on the logits' device
+  // (the same ops on every device, so an emulated device gives the CPU's bits).
+  Tensor count_t;
   if (options.reduction == Reduction::kNone) {
     out =
         ops_internal::cast_raw(loss.as_strided(lead, contiguous_strides(lead), 0), logits.dtype());
   } else {
-    double total = 0;
-    const Tensor host_loss = ops_internal::host_raw(loss);
-    CHORUS_DISPATCH_FLOAT(compute, T, [&] {
-      const T* pl = host_loss.data<T>();
-      for (int64_t i = 0; i < n; ++i) total += pl[i];
-    });
+    Tensor total = sum(loss);
     if (options.reduction == Reduction::kMean) {
-      factor = 1.0 / static_cast<double>(count);
-      total = count > 0 ? total * factor : std::numeric_limits<double>::quiet_NaN();
+      count_t = on_host ? Tensor::scalar(static_cast<double>(count), compute)
+                        : rsub(static_cast<double>(n),
+                               sum(eq(t, static_cast<double>(options.ignore_index))).to(compute));
+      total = div(total, count_t);  // 0/0 = NaN when every target is ignored
     }
-    out = Tensor::full({}, total, logits.dtype(), logits.device());
+    out = ops_internal::cast_raw(total, logits.dtype());
   }
   // Saves the logits themselves (no copy), the targets and the per-row log-sum-exp: backward
   // recomputes the softmax with one exp per element.
   autograd::record("cross_entropy", {logits}, {out},
-                   [xs = logits.detach(), t, lse, factor, eps, ignore = options.ignore_index,
+                   [xs = logits.detach(), t, lse, count_t, eps, ignore = options.ignore_index,
                     compute, io, n, c](const Grads& g) {
                      Tensor x = as_matrix(xs, n, c, io);
                      Tensor gx = Tensor::empty(xs.shape(), io, xs.device());
+                     Tensor grad = ops_internal::contiguous_raw(g[0], compute);
+                     if (count_t.defined()) grad = div(grad, count_t);
                      CHORUS_KERNEL(cpu::cross_entropy_backward)
-                     (gx.as_strided({n, c}, {c, 1}, 0), ops_internal::contiguous_raw(g[0], compute),
-                      factor, x, t, lse, ignore, eps);
+                     (gx.as_strided({n, c}, {c, 1}, 0), grad, 1.0, x, t, lse, ignore, eps);
                      return Grads{gx};
                    });
   return out;

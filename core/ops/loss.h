@@ -23,7 +23,9 @@ struct CrossEntropyOptions {
 // NaN, as in PyTorch). kNone returns the per-row losses with the targets' shape, the others a
 // 0-dim tensor; the result has the logits' dtype. One fused kernel computes the forward and
 // one the gradient (softmax minus the smoothed one-hot, scaled), differentiable in logits.
-// A target outside [0, C) that is not ignore_index throws chorus::Error.
+// A target outside [0, C) that is not ignore_index throws chorus::Error on the host; on a device
+// the targets are not read back (a wait for the device on every call) and such a row gives a
+// NaN loss instead.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
                      const CrossEntropyOptions& options = {});
 

@@ -10,16 +10,23 @@ namespace chorus::optim {
 double grad_norm(const std::vector<Tensor>& params, double norm_type) {
   CHORUS_CHECK(norm_type > 0, "grad_norm: norm_type must be > 0 (or inf), got ", norm_type);
   const bool inf = std::isinf(norm_type);
-  double acc = 0.0;
+  // One accumulator per device, read once at the end: on a GPU the partial sums stay there
+  // (a read per parameter would wait for the device ~150 times per step).
+  std::vector<Tensor> accs;
   for (const Tensor& p : params) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    const double part = abs_pow_sum(g, norm_type);
-    if (inf) {
-      acc = (std::isnan(part) || part > acc) ? part : acc;
-    } else {
-      acc += part;
+    Tensor* acc = nullptr;
+    for (Tensor& a : accs) {
+      if (a.device() == g.device()) acc = &a;
     }
+    if (acc == nullptr) acc = &accs.emplace_back(Tensor::zeros({1}, DType::kF64, g.device()));
+    abs_pow_sum_accumulate(*acc, g, norm_type);
+  }
+  double acc = 0.0;
+  for (const Tensor& a : accs) {
+    const double part = a.item();
+    acc = !inf ? acc + part : (std::isnan(part) || part > acc) ? part : acc;
   }
   if (inf || norm_type == 1.0) return acc;
   if (norm_type == 2.0) return std::sqrt(acc);

@@ -135,7 +135,7 @@ absl::StatusOr<StepLoss> StageObjective::compute(const data::LoadedBatch& batch)
   StepLoss out;
   Tensor total;
   auto accumulate = [&](const Tensor& term, double weight, const std::string& name) {
-    out.metrics[name] = term.item();
+    out.metrics[name] = term.detach();
     Tensor weighted = weight == 1.0 ? term : mul(term, weight);
     total = total.defined() ? add(total, weighted) : weighted;
   };
@@ -181,7 +181,7 @@ absl::StatusOr<StepLoss> StageObjective::compute(const data::LoadedBatch& batch)
                                                      .cluster_temperature = c.tau_c,
                                                      .instance_weight = 1.0,
                                                      .entropy_weight = c.entropy_weight});
-        out.metrics["cluster.entropy." + name] = l.entropy.item();
+        out.metrics["cluster.entropy." + name] = l.entropy.detach();
         accumulate(l.total, c.weight, "loss.cluster." + name);
       } else {
         const align::Prototypes* protos = model_.prototypes();

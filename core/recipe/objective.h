@@ -30,9 +30,11 @@
 namespace chorus::recipe {
 
 struct StepLoss {
-  Tensor loss;                            // 0-dim, differentiable
-  std::map<std::string, double> metrics;  // "loss.instance.image-text" -> value, ...
-  int64_t pairs_used = 0;                 // rows that entered at least one pair term
+  Tensor loss;  // 0-dim, differentiable
+  // "loss.instance.image-text" -> a detached 0-dim tensor, on the loss's device: read (a wait
+  // for the device) only on the steps that log them.
+  std::map<std::string, Tensor> metrics;
+  int64_t pairs_used = 0;  // rows that entered at least one pair term
 };
 
 // Text side of class prompts: how prompt strings become embeddings.

@@ -21,6 +21,7 @@
 #include "core/recipe/run_directory.h"
 #include "core/recipe/task_objective.h"
 #include "core/tensor/allocator.h"
+#include "core/tensor/op_profile.h"
 #include "core/tensor/parallel.h"
 #include "core/train/checkpoint.h"
 
@@ -342,6 +343,8 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
     if (task_objective) run.log.Line(describe_task(task_objective->head()));
     progress.StartStage(stage.name, steps, global - start);
     double last_wait = loader.stats().wait_seconds;
+    profile::reset();  // CHORUS_OP_PROFILE: this stage's steps only
+    const auto stage_started = Clock::now();
     while (global < end) {
       const int64_t local = global - start;
       const auto t0 = Clock::now();
@@ -350,6 +353,8 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
       if (!next.ok()) return context(next.status(), "stage '" + stage.name + "'");
       if (!next->has_value()) return absl::InternalError("training loader ended");
       const data::LoadedBatch& batch = **next;
+      const bool log_row =
+          (global + 1) % std::max<int64_t>(1, config.run.log_every) == 0 || global + 1 == end;
       double norm = 0;
       StepLoss step_loss;
       try {
@@ -360,9 +365,12 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
         }
         step_loss = std::move(*l);
         step_loss.loss.backward();
-        norm = stage.optimizer.grad_clip > 0
-                   ? optim::clip_grad_norm(params, stage.optimizer.grad_clip)
-                   : optim::grad_norm(params);
+        // The norm is a read of the device: taken when clipping needs it or the step is logged.
+        if (stage.optimizer.grad_clip > 0) {
+          norm = optim::clip_grad_norm(params, stage.optimizer.grad_clip);
+        } else if (log_row) {
+          norm = optim::grad_norm(params);
+        }
         optimizer.step();
         optimizer.zero_grad();
         if (task_objective) task_objective->head().after_step();
@@ -379,7 +387,7 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
                                    " (try a lower learning rate)");
       }
       const double sps = secs > 0 ? static_cast<double>(batch.size) / secs : 0.0;
-      if (global % std::max<int64_t>(1, config.run.log_every) == 0 || global == end) {
+      if (log_row) {
         const double wait = loader.stats().wait_seconds;
         nlohmann::json row = {{"step", global},
                               {"stage", stage.name},
@@ -391,7 +399,7 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
                               {"samples_per_s", sps},
                               {"loader_wait_s", wait - last_wait}};
         last_wait = wait;
-        for (const auto& [k, v] : step_loss.metrics) row[k] = v;
+        for (const auto& [k, v] : step_loss.metrics) row[k] = v.item();
         std::ofstream(run.dir.file("metrics.jsonl"), std::ios::app) << row.dump() << "\n";
       }
       if (!options.quiet) {
@@ -418,6 +426,15 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
       }
     }
     progress.Finish();
+    if (profile::enabled()) {
+      const std::string table =
+          profile::report(std::chrono::duration<double>(Clock::now() - stage_started).count());
+      std::ofstream(run.dir.file("op_profile.txt"), std::ios::app)
+          << "stage '" << stage.name << "'\n"
+          << table << "\n";
+      run.log.Line("stage '" + stage.name + "': " + table.substr(0, table.find('\n')) +
+                   " (op_profile.txt)");
+    }
     // Evaluation at the stage's end.
     const bool last = si + 1 == config.stages.size();
     std::set<std::string> tasks_trained;

@@ -121,17 +121,19 @@ absl::StatusOr<StepLoss> TaskObjective::compute(const data::LoadedBatch& batch) 
 
   StepLoss out;
   const TaskLossTerms terms = task_loss(f, in->labels, loss_);
-  out.metrics["loss.task." + name] = terms.fused.item();
+  out.metrics["loss.task." + name] = terms.fused.detach();
   if (terms.modalities.defined()) {
-    out.metrics["loss.task." + name + ".modalities"] = terms.modalities.item();
+    out.metrics["loss.task." + name + ".modalities"] = terms.modalities.detach();
   }
-  if (f.aux_loss.defined()) out.metrics["loss.task." + name + ".aux"] = f.aux_loss.item();
+  if (f.aux_loss.defined()) out.metrics["loss.task." + name + ".aux"] = f.aux_loss.detach();
   const auto& mods = head_->modalities();
   for (size_t i = 0; i < mods.size(); ++i) {
-    out.metrics["weights." + name + "." + mods[i]] = f.weighted.mean_weights[i];
+    out.metrics["weights." + name + "." + mods[i]] =
+        Tensor::scalar(f.weighted.mean_weights[i], DType::kF64);
   }
-  out.metrics["accuracy.task." + name] =
-      static_cast<double>(correct(f.logits, in->labels)) / static_cast<double>(in->rows.size());
+  out.metrics["accuracy.task." + name] = Tensor::scalar(
+      static_cast<double>(correct(f.logits, in->labels)) / static_cast<double>(in->rows.size()),
+      DType::kF64);
   out.loss = terms.total;
   out.pairs_used = static_cast<int64_t>(in->rows.size());
   return out;

@@ -4,6 +4,7 @@
 
 #include "core/tensor/device_copy.h"
 #include "core/tensor/dispatch.h"
+#include "core/tensor/op_profile.h"
 #include "core/tensor/strided_loop.h"
 #include "core/tensor/tensor.h"
 
@@ -36,6 +37,11 @@ void Tensor::copy_(const Tensor& src) const {
   if (!device().is_cpu() || !src.device().is_cpu()) {
     CHORUS_CHECK(g_device_copy != nullptr, "copy between ", src.device().ToString(), " and ",
                  device().ToString(), " needs the CUDA backend");
+    const bool to_host = device().is_cpu(), from_host = src.device().is_cpu();
+    const profile::Scope scope(to_host     ? "copy device->host"
+                               : from_host ? "copy host->device"
+                                           : "copy device->device",
+                               to_host ? src.device() : device());
     g_device_copy(*this, src);
     return;
   }

@@ -148,6 +148,15 @@ TEST(CudaParity, GradClipKernels) {
     for (double p : {1.0, 2.0, 3.0, std::numeric_limits<double>::infinity()}) {
       const double a = abs_pow_sum(x, p), b = abs_pow_sum(g, p);
       EXPECT_NEAR(a, b, 1e-9 * std::max(1.0, std::fabs(a))) << dtype_name(dt) << " p=" << p;
+      // Accumulated on the device over two tensors (x and its first 999 elements), starting
+      // from 0.5: against the CPU's per-tensor sums.
+      const Tensor head = x.slice(0, 0, 999);
+      const double h = abs_pow_sum(head, p);
+      const Tensor acc = on(Tensor::full({1}, 0.5, DType::kF64), gpu());
+      abs_pow_sum_accumulate(acc, g, p);
+      abs_pow_sum_accumulate(acc, on(head, gpu()), p);
+      const double want = std::isinf(p) ? std::max({0.5, a, h}) : 0.5 + a + h;
+      EXPECT_NEAR(acc.item(), want, 1e-9 * std::max(1.0, want)) << dtype_name(dt) << " p=" << p;
     }
     const Tensor xc = x.clone();
     scale_(xc, 0.37);

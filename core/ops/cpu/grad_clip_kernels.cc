@@ -119,4 +119,10 @@ void scale_kernel(const Tensor& x, double factor) {
   }
 }
 
+void abs_pow_sum_accumulate_kernel(const Tensor& acc, const Tensor& x, double p) {
+  const double part = abs_pow_sum_kernel(x, p);
+  double& a = acc.data<double>()[0];
+  a = std::isinf(p) ? nan_max(part, a) : a + part;
+}
+
 }  // namespace chorus::cpu

@@ -6,6 +6,8 @@
 namespace chorus::cpu {
 
 double abs_pow_sum_kernel(const Tensor& x, double p);
+// acc[0] (one f64) <- acc[0] + abs_pow_sum_kernel(x, p), or the NaN-propagating max for p = inf.
+void abs_pow_sum_accumulate_kernel(const Tensor& acc, const Tensor& x, double p);
 void scale_kernel(const Tensor& x, double factor);
 
 }  // namespace chorus::cpu

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/ops/cpu/row_grain.h"
 #include "core/ops/cpu/row_io.h"
@@ -34,6 +35,10 @@ CHORUS_SIMD_INLINE void forward_range(const Problem& pb, const T* x, T* loss, T*
     const int64_t t = pb.targets[r];
     if (t == pb.ignore_index) {
       loss[r] = lse[r] = T(0);
+      continue;
+    }
+    if (t < 0 || t >= pb.c) {  // unchecked device targets (loss.h): a NaN loss, no bad read
+      loss[r] = lse[r] = std::numeric_limits<T>::quiet_NaN();
       continue;
     }
     const T* row = x + r * pb.c;
@@ -80,7 +85,7 @@ CHORUS_SIMD_INLINE void backward_range(const Problem& pb, const T* x, const T* l
     for_each_vec<T>(pb.c, [&]<bool kFull>(int64_t j, int64_t w) CHORUS_SIMD_LAMBDA {
       store_n<kFull>(out + j, exp(load_n<kFull>(row + j, w) - lv) * sv - off, w);
     });
-    out[t] -= s * (T(1) - eps);
+    if (t >= 0 && t < pb.c) out[t] -= s * (T(1) - eps);
   }
 }
 

@@ -11,8 +11,10 @@
 
 #include "core/ops/cuda/check.h"
 #include "core/ops/cuda/copy_kernels.h"
+#include "core/ops/cuda/pinned_uploads.h"
 #include "core/ops/cuda/tensor_operands.h"
 #include "core/tensor/dispatch.h"
+#include "core/tensor/op_profile.h"
 #include "core/tensor/tensor.h"
 
 namespace chorus::cuda {
@@ -37,11 +39,14 @@ void copy_on_device(const Tensor& dst, const Tensor& src) {
   check_launch("copy_", describe("copy_", {&dst, &src}));
 }
 
-// Copies `nbytes` between host memory and a device buffer, on the device's current stream,
-// and waits for it.
+// Copies `nbytes` between host memory and a device buffer, on the device's current stream.
+// Downloads wait for the copy (the host reads the bytes next); uploads up to kMaxUploadBytes
+// return as soon as the source may be reused, without waiting for the stream
+// (pinned_uploads.h).
 void transfer(void* to, const void* from, size_t nbytes, bool to_device, int device) {
   DeviceGuard guard(device);
   const StreamHandle stream = current_stream(device);
+  if (to_device && nbytes <= kMaxUploadBytes) return upload_async(to, from, nbytes, device, stream);
   if (nbytes < kStagingMin) {
     CHORUS_CUDA_CHECK(
         cudaMemcpyAsync(to, from, nbytes,
@@ -135,6 +140,7 @@ void device_fill(const Tensor& dst, double value) {
 [[maybe_unused]] const bool kRegistered = [] {
   set_device_copy(&device_copy);
   set_device_fill(&device_fill);
+  profile::set_device_sync([](Device device) { synchronize(device.index()); });
   return true;
 }();
 

@@ -87,6 +87,10 @@ __global__ void __launch_bounds__(512)
       if (threadIdx.x == 0) loss[r] = lse[r] = A(0);
       continue;
     }
+    if (t < 0 || t >= c) {  // targets are not checked on the host for device logits (loss.h)
+      if (threadIdx.x == 0) loss[r] = lse[r] = A(NAN);
+      continue;
+    }
     const T* row = x + r * c;
     const RowSplit<T> split(row, c);
     const T* body = row + split.head;

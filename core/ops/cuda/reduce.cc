@@ -66,11 +66,21 @@ double abs_pow_sum(const Tensor& x, double p) {
   if (x.numel() == 0) return 0.0;
   const int d = device_index(x, "grad norm");
   DeviceGuard guard(d);
-  Tensor result = Tensor::empty({1 + 1024}, DType::kF64, x.device());
-  launch_abs_pow_sum(x.dtype(), x.raw_data(), x.numel(), p, result.device_data<double>(),
+  Tensor result = Tensor::empty({1 + kAbsPowPartials}, DType::kF64, x.device());
+  double* r = result.device_data<double>();
+  launch_abs_pow_sum(x.dtype(), x.raw_data(), x.numel(), p, r + 1, r, /*accumulate=*/false,
                      current_stream(d));
   check_launch("grad norm", describe("abs_pow_sum", {&x}));
   return result.slice(0, 0, 1).item();
+}
+
+void abs_pow_sum_accumulate(const Tensor& acc, const Tensor& x, double p) {
+  const int d = device_index(x, "grad norm");
+  DeviceGuard guard(d);
+  const Tensor partial = Tensor::empty({kAbsPowPartials}, DType::kF64, x.device());
+  launch_abs_pow_sum(x.dtype(), x.raw_data(), x.numel(), p, partial.device_data<double>(),
+                     acc.device_data<double>(), /*accumulate=*/true, current_stream(d));
+  check_launch("grad norm", describe("abs_pow_sum_accumulate", {&acc, &x}));
 }
 
 void scale(const Tensor& x, double factor) {
@@ -98,6 +108,7 @@ CHORUS_REGISTER_CUDA_KERNEL(cpu::norm_rows, norm_rows);
 CHORUS_REGISTER_CUDA_KERNEL(cpu::extreme_rows, extreme_rows);
 CHORUS_REGISTER_CUDA_KERNEL(cpu::scatter_along_dim, scatter_along_dim);
 CHORUS_REGISTER_CUDA_KERNEL(cpu::abs_pow_sum_kernel, abs_pow_sum);
+CHORUS_REGISTER_CUDA_KERNEL(cpu::abs_pow_sum_accumulate_kernel, abs_pow_sum_accumulate);
 CHORUS_REGISTER_CUDA_KERNEL(cpu::scale_kernel, scale);
 CHORUS_REGISTER_CUDA_KERNEL(cpu::cumsum_kernel, cumsum);
 

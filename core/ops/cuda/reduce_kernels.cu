@@ -284,14 +284,18 @@ __global__ void abs_pow_partial(const T* x, int64_t n, double p, double* partial
   if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
-__global__ void finish_partials(const double* partial, int count, bool use_max, double* result) {
+// *result = the partials' total, or (accumulate) *result combined with it.
+__global__ void finish_partials(const double* partial, int count, bool use_max, bool accumulate,
+                                double* result) {
   __shared__ double scratch[32];
   double acc = 0;
   for (int i = threadIdx.x; i < count; i += blockDim.x) {
     acc = use_max ? nan_max(acc, partial[i]) : acc + partial[i];
   }
   acc = use_max ? block_max(acc, scratch) : block_sum(acc, scratch);
-  if (threadIdx.x == 0) *result = acc;
+  if (threadIdx.x == 0) {
+    *result = !accumulate ? acc : use_max ? nan_max(acc, *result) : *result + acc;
+  }
 }
 
 template <class T>
@@ -401,11 +405,9 @@ void launch_scatter_along_dim(bool f64, void* gx, const void* g, const int64_t* 
   }
 }
 
-void launch_abs_pow_sum(DType dtype, const void* x, int64_t n, double p, double* result,
-                        StreamHandle stream) {
-  // result[1..] holds the partials (the caller allocates 1 + kPartials doubles).
-  constexpr int kPartials = 1024;
-  double* partial = result + 1;
+void launch_abs_pow_sum(DType dtype, const void* x, int64_t n, double p, double* partial,
+                        double* result, bool accumulate, StreamHandle stream) {
+  constexpr int kPartials = kAbsPowPartials;
   const unsigned grid = static_cast<unsigned>(std::min<int64_t>(kPartials, (n + 255) / 256 + 1));
   switch (dtype) {
     case DType::kF32:
@@ -421,7 +423,8 @@ void launch_abs_pow_sum(DType dtype, const void* x, int64_t n, double p, double*
     default:
       abs_pow_partial<<<grid, 256, 0, stream>>>(static_cast<const __half*>(x), n, p, partial);
   }
-  finish_partials<<<1, 1024, 0, stream>>>(partial, static_cast<int>(grid), isinf(p), result);
+  finish_partials<<<1, 1024, 0, stream>>>(partial, static_cast<int>(grid), isinf(p), accumulate,
+                                          result);
 }
 
 void launch_scale(DType dtype, void* x, int64_t n, double factor, StreamHandle stream) {

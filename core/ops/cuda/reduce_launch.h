@@ -26,9 +26,11 @@ void launch_row_extreme(bool is_max, bool f64, const void* rows, void* values, i
 void launch_scatter_along_dim(bool f64, void* gx, const void* g, const int64_t* idx, int64_t pre,
                               int64_t n, int64_t post, StreamHandle stream);
 // Σ|x|^p (p = inf: max |x|) over a contiguous buffer of f32/f64/bf16/f16, as double, into
-// *result (device memory, one double).
-void launch_abs_pow_sum(DType dtype, const void* x, int64_t n, double p, double* result,
-                        StreamHandle stream);
+// *result (device memory, one double), or added to it (max for p = inf) when `accumulate`.
+// `partial`: device scratch of kAbsPowPartials doubles.
+inline constexpr int kAbsPowPartials = 1024;
+void launch_abs_pow_sum(DType dtype, const void* x, int64_t n, double p, double* partial,
+                        double* result, bool accumulate, StreamHandle stream);
 // x *= factor in place (f32/f64/bf16/f16, contiguous).
 void launch_scale(DType dtype, void* x, int64_t n, double factor, StreamHandle stream);
 // Inclusive cumulative sum over n of contiguous [outer, n, inner] (f32, f64 accumulate in

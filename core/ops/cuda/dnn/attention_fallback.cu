@@ -202,6 +202,7 @@ void check_params(const FallbackAttention& p) {
 void attention_forward_fallback(const FallbackAttention& p, AttentionRows q, AttentionRows k,
                                 AttentionRows v, void* out, float* lse, cudaStream_t stream) {
   check_params(p);
+  if (small_attention_fits(p)) return small_attention_forward(p, q, k, v, out, lse, stream);
   switch (p.dtype) {
     case DType::kF32:
       return forward_typed<float>(p, q, k, v, out, lse, stream);
@@ -219,6 +220,9 @@ void attention_backward_fallback(const FallbackAttention& p, AttentionRows q, At
                                  const float* lse, void* dq, void* dk, void* dv, float* scratch_f32,
                                  cudaStream_t stream) {
   check_params(p);
+  if (small_attention_fits(p)) {
+    return small_attention_backward(p, q, k, v, out, dout, lse, dq, dk, dv, stream);
+  }
   switch (p.dtype) {
     case DType::kF32:
       return backward_typed<float>(p, q, k, v, out, dout, lse, dq, dk, dv, scratch_f32, stream);
