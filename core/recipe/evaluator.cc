@@ -43,13 +43,6 @@ void matched_rows(const SplitEmbeddings& e, const std::string& a, const std::str
   }
 }
 
-std::vector<int64_t> pick(const std::vector<int64_t>& v, const std::vector<int64_t>& positions) {
-  std::vector<int64_t> out;
-  out.reserve(positions.size());
-  for (int64_t p : positions) out.push_back(v[static_cast<size_t>(p)]);
-  return out;
-}
-
 nlohmann::json recall_json(const std::array<double, 3>& r) {
   return {{"r1", r[0]}, {"r5", r[1]}, {"r10", r[2]}};
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/ops/kernel_dispatch.h"
 #include "core/ops/scan.h"
 #include "core/ops/sort.h"
 #include "tests/cuda/parity.h"
@@ -130,6 +131,65 @@ TEST(CudaParity, ScansAndSorts) {
   }
   const Tensor i = randint({5, 9}, -50, 50, 7);
   EXPECT_TRUE(Same("cumsum_i64", DType::kI64, cumsum(i, 1), cumsum(on(i, gpu()), 1)));
+}
+
+}  // namespace
+}  // namespace chorus::parity
+
+namespace chorus::parity {
+namespace {
+
+// Rows longer than the shared-memory sort takes (2048): the segmented radix sort must give the
+// CPU's order exactly, ties (bf16/f16 and integer rows are full of them), NaN, -0 and +0
+// included, and must not fall back to the host.
+TEST(CudaParity, LongRowSorts) {
+  CHORUS_REQUIRE_GPU();
+  auto fallbacks = [] {
+    int64_t n = 0;
+    for (const auto& [name, calls] : ops_internal::host_fallback_counts()) {
+      if (name == "cpu::sort_rows" || name == "cpu::topk_rows") n += calls;
+    }
+    return n;
+  };
+  const int64_t before = fallbacks();
+  std::vector<Tensor> inputs;
+  uint64_t seed = 900;
+  for (DType dt : {DType::kF32, DType::kBF16, DType::kF16, DType::kF64}) {
+    for (const Shape& shape : {Shape{3, 5000}, Shape{2, 70001}}) {
+      inputs.push_back(rand(shape, dt, seed++));
+    }
+  }
+  for (DType dt : {DType::kI64, DType::kI32, DType::kI8, DType::kU8}) {
+    inputs.push_back(randint({3, 4099}, dt == DType::kU8 ? 0 : -100, 100, seed++).to(dt));
+  }
+  // NaN, -0 and +0 and repeated values in one long row.
+  std::vector<float> special(6000);
+  for (size_t i = 0; i < special.size(); ++i) {
+    const float pattern[] = {std::numeric_limits<float>::quiet_NaN(), -0.f, 0.f, 1.5f, -2.f,
+                             std::numeric_limits<float>::infinity(),  1.5f};
+    special[i] = pattern[(i * 7919) % 7];
+  }
+  inputs.push_back(Tensor::from_vector<float>(special, {1, 6000}));
+  for (const Tensor& x : inputs) {
+    const DType dt = x.dtype();
+    const Tensor g = on(x, gpu());
+    const std::string what = std::string(dtype_name(dt)) + " " + shape_str(x.shape());
+    for (bool descending : {false, true}) {
+      const auto sc = sort(x, -1, descending), sg = sort(g, -1, descending);
+      EXPECT_TRUE(Same("long sort values", dt, sc.values, sg.values)) << what;
+      EXPECT_TRUE(Same("long sort indices", dt, sc.indices, sg.indices)) << what;
+    }
+    for (bool largest : {true, false}) {
+      for (bool sorted : {true, false}) {
+        const auto tc = topk(x, 37, -1, largest, sorted), tg = topk(g, 37, -1, largest, sorted);
+        EXPECT_TRUE(Same("long topk values", dt, tc.values, tg.values))
+            << what << " largest " << largest << " sorted " << sorted;
+        EXPECT_TRUE(Same("long topk indices", dt, tc.indices, tg.indices))
+            << what << " largest " << largest << " sorted " << sorted;
+      }
+    }
+  }
+  EXPECT_EQ(fallbacks(), before) << "long rows went through the host fallback";
 }
 
 }  // namespace
