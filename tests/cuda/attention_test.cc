@@ -1,7 +1,8 @@
-// Parity of scaled_dot_product_attention on CUDA (cuDNN's fused kernels or the exact fallback)
-// against the CPU kernels, forward and gradients: causal and key-padding masks (as suffixes,
-// which cuDNN takes, and scattered, which the fallback takes), head dims 64/128 and odd ones,
-// permuted layouts, every float dtype.
+// Parity of scaled_dot_product_attention on CUDA (cuDNN's fused kernels, the short-sequence
+// kernels of attention_small.cu, or the warp-per-row fallback) against the CPU kernels, forward
+// and gradients: causal and key-padding masks (as suffixes, which cuDNN takes, scattered, and a
+// batch entry whose keys are all padding), head dims 64/128 and odd ones, permuted layouts,
+// every float dtype.
 #include "core/ops/attention.h"
 
 #include <gtest/gtest.h>
@@ -16,14 +17,16 @@ namespace {
 struct Case {
   int64_t b, h, lq, lk, d;
   bool causal;
-  int padding;  // 0: none, 1: suffix per batch entry, 2: scattered
+  int padding;  // 0: none, 1: suffix per batch entry, 2: scattered, 3: entry 0 all padding
 };
 
 Tensor padding_mask(int64_t b, int64_t lk, int kind) {
   std::vector<uint8_t> m(b * lk, 0);
   for (int64_t i = 0; i < b; ++i) {
     for (int64_t j = 0; j < lk; ++j) {
-      m[i * lk + j] = kind == 1 ? j >= lk - 5 * (i + 1) : (j % 3 == 1 && j > 0);
+      m[i * lk + j] = kind == 1   ? j >= lk - 5 * (i + 1)
+                      : kind == 3 ? i == 0
+                                  : (j % 3 == 1 && j > 0);
     }
   }
   Tensor t = Tensor::zeros({b, lk}, DType::kBool);
@@ -66,6 +69,14 @@ TEST(CudaParity, AttentionFallbackShapes) {
   check({2, 2, 33, 47, 36, false, 0}, DType::kBF16, seed += 10);  // head dim not a multiple of 8
   check({2, 2, 40, 40, 64, true, 2}, DType::kBF16, seed += 10);   // scattered padding
   check({1, 2, 9, 11, 8, true, 1}, DType::kF64, seed += 10);      // f64: CPU kernels
+  // The short-sequence kernels at their limits (Lq, Lk, head dims 64) and with rows that see
+  // no key (zero output and gradients, +inf log-sum-exp).
+  check({2, 3, 64, 64, 64, true, 2}, DType::kF32, seed += 10);
+  check({2, 2, 5, 61, 32, false, 3}, DType::kF16, seed += 10);
+  check({3, 1, 64, 7, 24, true, 3}, DType::kF32, seed += 10);
+  // Past them: the warp-per-row kernels (a sequence over 64, a head dim over 64).
+  check({2, 2, 100, 90, 40, true, 2}, DType::kF32, seed += 10);
+  check({1, 2, 20, 30, 96, false, 3}, DType::kBF16, seed += 10);
 }
 
 TEST(CudaParity, AttentionPermutedLayout) {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
+#include "core/ops/cuda/pinned_uploads.h"
 #include "core/ops/elementwise.h"
 #include "core/tensor/allocator.h"
 #include "tests/cuda/parity.h"
@@ -82,6 +85,46 @@ TEST(CudaRuntime, StreamsAndEvents) {
   stop.synchronize();
   EXPECT_GE(stop.elapsed_ms(start), 0.0f);
   EXPECT_EQ(out.to(Device::cpu()).to_vector<float>()[12345], 6.0f);
+}
+
+// Host-to-device copies return without waiting for the stream (pinned_uploads.h): queued behind
+// ~25 ms of device work they are still in flight when the call returns, the host buffer may be
+// rewritten at once, and each device tensor holds the bytes of its own moment.
+TEST(CudaRuntime, UploadsDoNotWaitAndKeepTheirBytes) {
+  CHORUS_REQUIRE_GPU();
+  Tensor busy = Tensor::ones({int64_t{1} << 26}, DType::kF32, gpu());
+  for (int i = 0; i < 200; ++i) busy = mul(busy, 1.0);  // queued device work
+  Tensor host = Tensor::zeros({1000}, DType::kF32);
+  float* h = host.data<float>();
+  std::vector<Tensor> uploaded;
+  for (int round = 0; round < 8; ++round) {
+    for (int i = 0; i < 1000; ++i) h[i] = static_cast<float>(round * 1000 + i);
+    uploaded.push_back(host.to(gpu()));  // then overwritten by the next round
+  }
+  EXPECT_GE(cuda::upload_pool_stats().in_flight, 1u) << "the uploads waited for the stream";
+  // Sizes across the pool's classes, reused blocks, and one above kMaxUploadBytes (the staged,
+  // synchronous path).
+  std::vector<Tensor> sized;
+  std::vector<int64_t> sizes = {1, 3, 1024, 4097, 1 << 20, 5 << 20};
+  sizes.push_back(static_cast<int64_t>(cuda::kMaxUploadBytes / 4) + 7);
+  for (int64_t n : sizes) sized.push_back(Tensor::full({n}, static_cast<double>(n), DType::kF32));
+  std::vector<Tensor> sized_device;
+  for (const Tensor& t : sized) sized_device.push_back(t.to(gpu()));
+  for (int round = 0; round < 8; ++round) {
+    const std::vector<float> v = uploaded[round].to(Device::cpu()).to_vector<float>();
+    ASSERT_EQ(v.size(), 1000u);
+    for (int i = 0; i < 1000; i += 137) {
+      EXPECT_EQ(v[i], static_cast<float>(round * 1000 + i)) << "round " << round << " at " << i;
+    }
+  }
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::vector<float> v = sized_device[i].to(Device::cpu()).to_vector<float>();
+    ASSERT_EQ(static_cast<int64_t>(v.size()), sizes[i]);
+    EXPECT_EQ(v.front(), static_cast<float>(sizes[i]));
+    EXPECT_EQ(v.back(), static_cast<float>(sizes[i]));
+  }
+  EXPECT_EQ(busy.to(Device::cpu()).to_vector<float>()[77], 1.0f);
+  EXPECT_EQ(cuda::upload_pool_stats().in_flight, 0u);  // all done once the stream was read
 }
 
 TEST(CudaRuntime, MixedDevicesAreAnError) {
