@@ -384,7 +384,8 @@ absl::StatusOr<TrainResult> train_recipe(const Recipe& recipe, const TrainOption
       if (!std::isfinite(loss)) {
         return absl::InternalError("stage '" + stage.name + "' step " + std::to_string(global) +
                                    ": the loss is " + std::to_string(loss) +
-                                   " (try a lower learning rate)");
+                                   " (try a lower learning rate; on a GPU, a label outside "
+                                   "the classes also gives NaN)");
       }
       const double sps = secs > 0 ? static_cast<double>(batch.size) / secs : 0.0;
       if (log_row) {

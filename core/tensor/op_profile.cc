@@ -63,7 +63,12 @@ void Scope::enter() { ++t_depth; }
 
 void Scope::finish() {
   if (mode() == Mode::kSync && !device_.is_cpu()) {
-    if (DeviceSyncFn sync = g_sync.load()) sync(device_);
+    // Called from a destructor: a device error must not escape (std::terminate). It is sticky
+    // and the next checked call reports it with its context.
+    try {
+      if (DeviceSyncFn sync = g_sync.load()) sync(device_);
+    } catch (...) {
+    }
   }
   --t_depth;
   record(name_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(),

@@ -55,8 +55,8 @@ std::string report(double wall_seconds);
 // (a copy inside a kernel): listed, but not added again to the total of the calls.
 void record(const char* name, double seconds, bool nested = false);
 
-// Times a scope as one call of `name` when profiling is on; in sync mode it first waits for
-// `device` (when not the CPU) so queued device work is charged to this call.
+// Times a scope as one call of `name` when profiling is on; in sync mode it waits for `device`
+// (when not the CPU) at the end of the scope, so the work the call queued is charged to it.
 class Scope {
  public:
   Scope(const char* name, Device device)

@@ -17,7 +17,8 @@ namespace {
 struct Case {
   int64_t b, h, lq, lk, d;
   bool causal;
-  int padding;  // 0: none, 1: suffix per batch entry, 2: scattered, 3: entry 0 all padding
+  int padding;     // 0: none, 1: suffix per batch entry, 2: scattered, 3: entry 0 all padding
+  int64_t dv = 0;  // value head dim; 0: the same as d
 };
 
 Tensor padding_mask(int64_t b, int64_t lk, int kind) {
@@ -37,7 +38,7 @@ Tensor padding_mask(int64_t b, int64_t lk, int kind) {
 void check(const Case& c, DType dt, uint64_t seed) {
   const Tensor q = rand({c.b, c.h, c.lq, c.d}, dt, seed),
                k = rand({c.b, c.h, c.lk, c.d}, dt, seed + 1),
-               v = rand({c.b, c.h, c.lk, c.d}, dt, seed + 2);
+               v = rand({c.b, c.h, c.lk, c.dv > 0 ? c.dv : c.d}, dt, seed + 2);
   std::vector<Tensor> in = {q, k, v};
   if (c.padding) in.push_back(padding_mask(c.b, c.lk, c.padding));
   const bool causal = c.causal;
@@ -77,6 +78,9 @@ TEST(CudaParity, AttentionFallbackShapes) {
   // Past them: the warp-per-row kernels (a sequence over 64, a head dim over 64).
   check({2, 2, 100, 90, 40, true, 2}, DType::kF32, seed += 10);
   check({1, 2, 20, 30, 96, false, 3}, DType::kBF16, seed += 10);
+  // Value head dims that differ from the key's, on both paths.
+  check({2, 2, 30, 40, 32, false, 2, 48}, DType::kF32, seed += 10);
+  check({1, 2, 70, 50, 40, true, 0, 24}, DType::kF32, seed += 10);
 }
 
 TEST(CudaParity, AttentionPermutedLayout) {

@@ -20,6 +20,7 @@ struct InFlight {
   char* block;
   size_t size;
   cudaEvent_t done;
+  int device;  // an event belongs to the device it was created on
 };
 
 struct Pool {
@@ -27,8 +28,8 @@ struct Pool {
   std::multimap<size_t, char*> free_blocks;  // size -> block
   std::deque<InFlight> in_flight;            // in queue order (per stream, events complete
                                              // in order; across streams mostly so)
-  std::vector<cudaEvent_t> spare_events;
-  size_t pooled_bytes = 0;  // free + in flight
+  std::map<int, std::vector<cudaEvent_t>> spare_events;  // per device
+  size_t pooled_bytes = 0;                               // free + in flight
 
   // Moves the blocks whose copies have finished back to the free lists.
   void reclaim(bool wait) {
@@ -40,7 +41,7 @@ struct Pool {
       }
       CHORUS_CUDA_CHECK(st, "waiting for an upload from pinned memory");
       free_blocks.emplace(it->size, it->block);
-      spare_events.push_back(it->done);
+      spare_events[it->device].push_back(it->done);
       it = in_flight.erase(it);
     }
   }
@@ -72,10 +73,12 @@ struct Pool {
     return static_cast<char*>(p);
   }
 
-  cudaEvent_t event() {
-    if (!spare_events.empty()) {
-      cudaEvent_t e = spare_events.back();
-      spare_events.pop_back();
+  // An event of `device`, which must be the current device.
+  cudaEvent_t event(int device) {
+    std::vector<cudaEvent_t>& spare = spare_events[device];
+    if (!spare.empty()) {
+      cudaEvent_t e = spare.back();
+      spare.pop_back();
       return e;
     }
     cudaEvent_t e = nullptr;
@@ -100,15 +103,22 @@ void upload_async(void* dst, const void* src, size_t nbytes, int device, StreamH
   size_t size = 0;
   char* block = p.take(nbytes, &size);
   std::memcpy(block, src, nbytes);
-  cudaEvent_t done = p.event();
+  cudaEvent_t done = p.event(device);
   const cudaError_t st = cudaMemcpyAsync(dst, block, nbytes, cudaMemcpyHostToDevice, stream);
   if (st != cudaSuccess) {
     p.free_blocks.emplace(size, block);
-    p.spare_events.push_back(done);
+    p.spare_events[device].push_back(done);
     CHORUS_CUDA_CHECK(st, nbytes, " bytes to cuda:", device);
   }
-  CHORUS_CUDA_CHECK(cudaEventRecord(done, stream), "upload event on cuda:", device);
-  p.in_flight.push_back({block, size, done});
+  const cudaError_t recorded = cudaEventRecord(done, stream);
+  if (recorded != cudaSuccess) {
+    // The copy is queued but cannot be tracked: wait for it, then the block is free again.
+    cudaStreamSynchronize(stream);
+    p.free_blocks.emplace(size, block);
+    cudaEventDestroy(done);
+    CHORUS_CUDA_CHECK(recorded, "upload event on cuda:", device);
+  }
+  p.in_flight.push_back({block, size, done, device});
 }
 
 UploadPoolStats upload_pool_stats() {

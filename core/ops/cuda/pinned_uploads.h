@@ -22,7 +22,9 @@ namespace chorus::cuda {
 inline constexpr size_t kMaxUploadBytes = size_t{64} << 20;  // larger copies use the staging path
 
 // Queues a copy of `nbytes` from host memory `src` to device memory `dst` on `stream` of
-// `device` (the current device must be `device`). Returns once `src` may be reused.
+// `device` (the current device must be `device`). Returns once `src` may be reused. The copy is
+// ordered on `stream` only: work on another stream that reads `dst` must wait for it (an event),
+// as for any kernel.
 void upload_async(void* dst, const void* src, size_t nbytes, int device, StreamHandle stream);
 
 // Blocks in the pool and blocks still in flight (tests and diagnostics).

@@ -7,11 +7,13 @@
 // both directions, so equal keys keep their positions' order: the result is the CPU's, element
 // for element. Values are then gathered from x by the sorted positions, so -0 and NaN payloads
 // come back bit for bit.
+#include <algorithm>
 #include <cstdint>
 #include <cub/device/device_segmented_radix_sort.cuh>
 
 #include "core/ops/cuda/common.cuh"
 #include "core/ops/cuda/sort_launch.h"
+#include "core/tensor/error.h"
 
 namespace chorus::cuda {
 namespace {
@@ -89,6 +91,10 @@ unsigned blocks_for(int64_t n) {
 
 size_t align256(size_t b) { return (b + 255) & ~size_t{255}; }
 
+void check_cub(cudaError_t st, const char* step) {
+  CHORUS_CHECK(st == cudaSuccess, "sort of long rows: ", step, " failed: ", cudaGetErrorString(st));
+}
+
 // The workspace: keys in/out, positions in/out, offsets, the kept positions of a second sort,
 // and CUB's temporary storage (sized by CUB's own query).
 template <class T>
@@ -149,13 +155,17 @@ void sort_long_typed(void* values, int64_t* indices, const void* xv, int64_t row
   make_keys<T><<<blocks_for(items), 256, 0, stream>>>(x, items, n, keys_in, pos_in);
   row_offsets<<<blocks_for(rows + 1), 256, 0, stream>>>(offsets, rows, n);
   if (descending) {
-    cub::DeviceSegmentedRadixSort::SortPairsDescending(
-        temp, temp_bytes, keys_in, keys_out, pos_in, pos_out, static_cast<int>(items),
-        static_cast<int>(rows), offsets, offsets + 1, 0, static_cast<int>(sizeof(K) * 8), stream);
+    check_cub(cub::DeviceSegmentedRadixSort::SortPairsDescending(
+                  temp, temp_bytes, keys_in, keys_out, pos_in, pos_out, static_cast<int>(items),
+                  static_cast<int>(rows), offsets, offsets + 1, 0, static_cast<int>(sizeof(K) * 8),
+                  stream),
+              "the descending radix sort");
   } else {
-    cub::DeviceSegmentedRadixSort::SortPairs(
-        temp, temp_bytes, keys_in, keys_out, pos_in, pos_out, static_cast<int>(items),
-        static_cast<int>(rows), offsets, offsets + 1, 0, static_cast<int>(sizeof(K) * 8), stream);
+    check_cub(cub::DeviceSegmentedRadixSort::SortPairs(temp, temp_bytes, keys_in, keys_out, pos_in,
+                                                       pos_out, static_cast<int>(items),
+                                                       static_cast<int>(rows), offsets, offsets + 1,
+                                                       0, static_cast<int>(sizeof(K) * 8), stream),
+              "the radix sort");
   }
   if (!by_position) {
     gather_sorted<T, int32_t><<<blocks_for(rows * count), 256, 0, stream>>>(
@@ -168,9 +178,10 @@ void sort_long_typed(void* values, int64_t* indices, const void* xv, int64_t row
   first_positions<<<blocks_for(rows * count), 256, 0, stream>>>(pos_out, rows, n, count, kept_in);
   row_offsets<<<blocks_for(rows + 1), 256, 0, stream>>>(offsets2, rows, count);
   temp_bytes = L.temp_bytes;
-  cub::DeviceSegmentedRadixSort::SortKeys(temp, temp_bytes, kept_in, kept_out,
-                                          static_cast<int>(rows * count), static_cast<int>(rows),
-                                          offsets2, offsets2 + 1, 0, 32, stream);
+  check_cub(cub::DeviceSegmentedRadixSort::SortKeys(
+                temp, temp_bytes, kept_in, kept_out, static_cast<int>(rows * count),
+                static_cast<int>(rows), offsets2, offsets2 + 1, 0, 32, stream),
+            "the sort of the kept positions");
   gather_sorted<T, uint32_t><<<blocks_for(rows * count), 256, 0, stream>>>(
       x, kept_out, rows, n, count, count, static_cast<T*>(values), indices);
 }

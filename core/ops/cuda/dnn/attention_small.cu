@@ -13,6 +13,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cmath>
 
 #include "core/ops/cuda/dnn/attention_fallback.h"
@@ -193,6 +194,24 @@ size_t backward_smem(const FallbackAttention& p) {
                              p.lq * (p.dv + 1) + 2 * p.lq * (p.lk + 1) + p.lq);
 }
 
+// The current device's opt-in shared memory per block (227 KB on Hopper, less on older GPUs),
+// read once per device.
+size_t max_shared_memory() {
+  constexpr int kDevices = 64;
+  static std::atomic<int> cache[kDevices] = {};
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= kDevices) return 48 * 1024;
+  int bytes = cache[dev].load(std::memory_order_relaxed);
+  if (bytes == 0) {
+    if (cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) !=
+        cudaSuccess) {
+      bytes = 48 * 1024;
+    }
+    cache[dev].store(bytes, std::memory_order_relaxed);
+  }
+  return static_cast<size_t>(bytes);
+}
+
 void check(const char* what) {
   const cudaError_t st = cudaGetLastError();
   CHORUS_CHECK(st == cudaSuccess, what, ": kernel launch failed: ", cudaGetErrorString(st));
@@ -235,9 +254,12 @@ void backward_typed(const FallbackAttention& p, AttentionRows q, AttentionRows k
 }  // namespace
 
 bool small_attention_fits(const FallbackAttention& p) {
-  return p.b * p.h > 0 && p.b * p.h < (int64_t{1} << 31) && p.lq >= 1 && p.lk >= 1 &&
-         p.lq <= kSmallAttentionMaxLen && p.lk <= kSmallAttentionMaxLen && p.d >= 1 && p.dv >= 1 &&
-         p.d <= kSmallAttentionMaxDim && p.dv <= kSmallAttentionMaxDim;
+  const bool shape = p.b * p.h > 0 && p.b * p.h < (int64_t{1} << 31) && p.lq >= 1 && p.lk >= 1 &&
+                     p.lq <= kSmallAttentionMaxLen && p.lk <= kSmallAttentionMaxLen && p.d >= 1 &&
+                     p.dv >= 1 && p.d <= kSmallAttentionMaxDim && p.dv <= kSmallAttentionMaxDim;
+  // At the largest shapes the backward tiles take ~100 KB: GPUs with less shared memory per
+  // block keep the warp-per-row kernels.
+  return shape && backward_smem(p) <= max_shared_memory() && forward_smem(p) <= max_shared_memory();
 }
 
 void small_attention_forward(const FallbackAttention& p, AttentionRows q, AttentionRows k,

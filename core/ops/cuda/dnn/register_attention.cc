@@ -188,8 +188,6 @@ void cuda_attention_backward(const Tensor& dq, const Tensor& dk, const Tensor& d
       refuse(key);
     }
   }
-  Tensor scratch = Tensor::empty({std::max<int64_t>(1, b * h * lk * (q.size(3) + v.size(3)))},
-                                 DType::kF32, q.device());
   dnn::FallbackAttention f{b,
                            h,
                            lq,
@@ -200,6 +198,10 @@ void cuda_attention_backward(const Tensor& dq, const Tensor& dk, const Tensor& d
                            static_cast<float>(params.scale),
                            params.causal,
                            params.key_padding};
+  // dK/dV accumulators of the warp-per-row kernels; the short-sequence ones need none.
+  const int64_t scratch_floats =
+      dnn::small_attention_fits(f) ? 1 : std::max<int64_t>(1, b * h * lk * (f.d + f.dv));
+  Tensor scratch = Tensor::empty({scratch_floats}, DType::kF32, q.device());
   dnn::attention_backward_fallback(f, rows(q), rows(k), rows(v), rows(out), rows(dout),
                                    static_cast<const float*>(lse.raw_data()), dq.raw_data(),
                                    dk.raw_data(), dv.raw_data(),
