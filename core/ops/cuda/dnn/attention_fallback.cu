@@ -1,40 +1,17 @@
 // Warp-per-row attention (see attention_fallback.h).
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
 #include <cmath>
 
-#include "core/ops/cuda/dnn/attention_fallback.h"
-#include "core/tensor/error.h"
+#include "core/ops/cuda/dnn/attention_common.cuh"
 
 namespace chorus::cuda::dnn {
 namespace {
 
 constexpr int kMaxPerLane = 8;  // head dims up to 256
 
-__device__ inline float load(const float* p, int64_t i) { return p[i]; }
-__device__ inline float load(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
-__device__ inline float load(const __half* p, int64_t i) { return __half2float(p[i]); }
-__device__ inline void store(float* p, int64_t i, float v) { p[i] = v; }
-__device__ inline void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16(v); }
-__device__ inline void store(__half* p, int64_t i, float v) { p[i] = __float2half(v); }
-
-__device__ inline float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
 struct Rows {
   int64_t sb, sh, sl;
   __device__ int64_t at(int64_t b, int64_t h, int64_t l) const { return b * sb + h * sh + l * sl; }
 };
-
-__device__ inline bool visible(const FallbackAttention& p, int64_t b, int64_t i, int64_t j) {
-  if (p.causal && j > i) return false;
-  if (p.key_padding != nullptr && p.key_padding[b * p.lk + j] != 0) return false;
-  return true;
-}
 
 template <class T>
 __global__ void forward_kernel(FallbackAttention p, const T* q, Rows qs, const T* k, Rows ks,
@@ -203,16 +180,8 @@ void attention_forward_fallback(const FallbackAttention& p, AttentionRows q, Att
                                 AttentionRows v, void* out, float* lse, cudaStream_t stream) {
   check_params(p);
   if (small_attention_fits(p)) return small_attention_forward(p, q, k, v, out, lse, stream);
-  switch (p.dtype) {
-    case DType::kF32:
-      return forward_typed<float>(p, q, k, v, out, lse, stream);
-    case DType::kBF16:
-      return forward_typed<__nv_bfloat16>(p, q, k, v, out, lse, stream);
-    case DType::kF16:
-      return forward_typed<__half>(p, q, k, v, out, lse, stream);
-    default:
-      CHORUS_CHECK(false, "scaled_dot_product_attention: no CUDA kernel for ", dtype_name(p.dtype));
-  }
+  with_attention_dtype(p.dtype,
+                       [&](auto t) { forward_typed<decltype(t)>(p, q, k, v, out, lse, stream); });
 }
 
 void attention_backward_fallback(const FallbackAttention& p, AttentionRows q, AttentionRows k,
@@ -223,17 +192,9 @@ void attention_backward_fallback(const FallbackAttention& p, AttentionRows q, At
   if (small_attention_fits(p)) {
     return small_attention_backward(p, q, k, v, out, dout, lse, dq, dk, dv, stream);
   }
-  switch (p.dtype) {
-    case DType::kF32:
-      return backward_typed<float>(p, q, k, v, out, dout, lse, dq, dk, dv, scratch_f32, stream);
-    case DType::kBF16:
-      return backward_typed<__nv_bfloat16>(p, q, k, v, out, dout, lse, dq, dk, dv, scratch_f32,
-                                           stream);
-    case DType::kF16:
-      return backward_typed<__half>(p, q, k, v, out, dout, lse, dq, dk, dv, scratch_f32, stream);
-    default:
-      CHORUS_CHECK(false, "scaled_dot_product_attention: no CUDA kernel for ", dtype_name(p.dtype));
-  }
+  with_attention_dtype(p.dtype, [&](auto t) {
+    backward_typed<decltype(t)>(p, q, k, v, out, dout, lse, dq, dk, dv, scratch_f32, stream);
+  });
 }
 
 }  // namespace chorus::cuda::dnn

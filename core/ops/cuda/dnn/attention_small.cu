@@ -9,42 +9,16 @@
 // step there (CHORUS_OP_PROFILE=sync). Here every operand is read from global memory once per
 // block, and the backward pass writes dQ, dK and dV directly: no atomics, so the result does not
 // depend on scheduling. Same contract as attention_fallback.h (masks, zero rows, +inf lse).
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
 #include <atomic>
 #include <cmath>
 
-#include "core/ops/cuda/dnn/attention_fallback.h"
-#include "core/tensor/error.h"
+#include "core/ops/cuda/dnn/attention_common.cuh"
 
 namespace chorus::cuda::dnn {
 namespace {
 
-__device__ inline float load(const float* p, int64_t i) { return p[i]; }
-__device__ inline float load(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
-__device__ inline float load(const __half* p, int64_t i) { return __half2float(p[i]); }
-__device__ inline void store(float* p, int64_t i, float v) { p[i] = v; }
-__device__ inline void store(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16(v); }
-__device__ inline void store(__half* p, int64_t i, float v) { p[i] = __float2half(v); }
-
-__device__ inline float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-__device__ inline float warp_max(float v) {
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
-
 __device__ inline int64_t at(const AttentionRows& r, int64_t b, int64_t h, int64_t l) {
   return b * r.sb + h * r.sh + l * r.sl;
-}
-
-__device__ inline bool visible(const FallbackAttention& p, int64_t b, int64_t i, int64_t j) {
-  if (p.causal && j > i) return false;
-  return p.key_padding == nullptr || p.key_padding[b * p.lk + j] == 0;
 }
 
 // rows x cols of head (b, h) of `src` into a shared tile with row pitch cols + 1 (an odd pitch
@@ -264,31 +238,16 @@ bool small_attention_fits(const FallbackAttention& p) {
 
 void small_attention_forward(const FallbackAttention& p, AttentionRows q, AttentionRows k,
                              AttentionRows v, void* out, float* lse, cudaStream_t stream) {
-  switch (p.dtype) {
-    case DType::kF32:
-      return forward_typed<float>(p, q, k, v, out, lse, stream);
-    case DType::kBF16:
-      return forward_typed<__nv_bfloat16>(p, q, k, v, out, lse, stream);
-    case DType::kF16:
-      return forward_typed<__half>(p, q, k, v, out, lse, stream);
-    default:
-      CHORUS_CHECK(false, "scaled_dot_product_attention: no CUDA kernel for ", dtype_name(p.dtype));
-  }
+  with_attention_dtype(p.dtype,
+                       [&](auto t) { forward_typed<decltype(t)>(p, q, k, v, out, lse, stream); });
 }
 
 void small_attention_backward(const FallbackAttention& p, AttentionRows q, AttentionRows k,
                               AttentionRows v, AttentionRows out, AttentionRows dout,
                               const float* lse, void* dq, void* dk, void* dv, cudaStream_t stream) {
-  switch (p.dtype) {
-    case DType::kF32:
-      return backward_typed<float>(p, q, k, v, out, dout, lse, dq, dk, dv, stream);
-    case DType::kBF16:
-      return backward_typed<__nv_bfloat16>(p, q, k, v, out, dout, lse, dq, dk, dv, stream);
-    case DType::kF16:
-      return backward_typed<__half>(p, q, k, v, out, dout, lse, dq, dk, dv, stream);
-    default:
-      CHORUS_CHECK(false, "scaled_dot_product_attention: no CUDA kernel for ", dtype_name(p.dtype));
-  }
+  with_attention_dtype(p.dtype, [&](auto t) {
+    backward_typed<decltype(t)>(p, q, k, v, out, dout, lse, dq, dk, dv, stream);
+  });
 }
 
 }  // namespace chorus::cuda::dnn
