@@ -31,6 +31,13 @@ int64_t correct(const Tensor& logits, const Tensor& labels) {
   return n;
 }
 
+// The same as a fraction of the rows, as a 0-dim f64 tensor on the logits' device: a training
+// step keeps it there until a logged step reads it (no wait for the device every step).
+Tensor correct_fraction(const Tensor& logits, const Tensor& labels) {
+  const Tensor hits = eq(argmax(logits.detach(), 1), labels.to(logits.device()));
+  return div(sum(hits).to(DType::kF64), static_cast<double>(labels.numel()));
+}
+
 }  // namespace
 
 absl::StatusOr<TaskInputs> task_inputs(const AlignModel& model, const TaskHead& head,
@@ -131,9 +138,7 @@ absl::StatusOr<StepLoss> TaskObjective::compute(const data::LoadedBatch& batch) 
     out.metrics["weights." + name + "." + mods[i]] =
         Tensor::scalar(f.weighted.mean_weights[i], DType::kF64);
   }
-  out.metrics["accuracy.task." + name] = Tensor::scalar(
-      static_cast<double>(correct(f.logits, in->labels)) / static_cast<double>(in->rows.size()),
-      DType::kF64);
+  out.metrics["accuracy.task." + name] = correct_fraction(f.logits, in->labels);
   out.loss = terms.total;
   out.pairs_used = static_cast<int64_t>(in->rows.size());
   return out;
